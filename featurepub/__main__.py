@@ -1,0 +1,3 @@
+from featurepub.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The `featurepub` command: a thin typer layer over the library."""

@@ -1,0 +1,120 @@
+"""One error tree for the whole library; the CLI maps each class to an exit code.
+
+Every error carries a one-line message that says what failed and where, and an
+optional hint that says what to do. Nothing here ever holds a secret: messages
+are built from names, paths and registry diagnostics, never from credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Exit codes, documented in `featurepub --help` and the README.
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1  # the run finished but something was not published
+EXIT_INVALID = 2  # bad input: features, references, config, command line
+EXIT_AUTH = 3  # credentials missing or refused
+EXIT_REGISTRY = 4  # the registry (or the network to it) failed or refused
+
+
+class FeaturepubError(Exception):
+    """Base of every error featurepub raises on purpose."""
+
+    exit_code = EXIT_INCOMPLETE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(FeaturepubError):
+    """Something the user gave us is wrong; nothing was pushed."""
+
+    exit_code = EXIT_INVALID
+
+
+class ConfigError(InputError):
+    """A config file or option value is invalid."""
+
+
+class InvalidReferenceError(InputError):
+    """A registry, namespace, repository, tag or digest does not parse."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding, tied to the file it is about."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class FeatureError(InputError):
+    """One or more features are invalid; `problems` lists every finding."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        count = len(problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the features")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One entry of an OCI error body: {"code", "message", "detail"}."""
+
+    code: str
+    message: str = ""
+    detail: str = ""
+
+
+@dataclass
+class RegistryContext:
+    """Where a registry call went: enough to name it in one line."""
+
+    registry: str
+    repository: str = ""
+    operation: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.registry}/{self.repository}" if self.repository else self.registry
+        return f"{self.operation} on {where}" if self.operation else where
+
+
+class RegistryError(FeaturepubError):
+    """The registry refused a request, answered nonsense, or could not be reached."""
+
+    exit_code = EXIT_REGISTRY
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        context: RegistryContext,
+        status: int | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+        hint: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(f"{context}: {message}", hint=hint)
+        self.context = context
+        self.status = status
+        self.diagnostics = diagnostics or []
+        self.retryable = retryable
+
+    @property
+    def codes(self) -> set[str]:
+        return {d.code for d in self.diagnostics}
+
+
+class AuthError(RegistryError):
+    """Credentials are missing, or the registry refused the ones we sent."""
+
+    exit_code = EXIT_AUTH

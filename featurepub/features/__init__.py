@@ -1,0 +1,1 @@
+"""Feature folders: load and validate metadata, package reproducible layers, build collection metadata."""

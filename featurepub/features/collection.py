@@ -1,0 +1,99 @@
+"""Find the features under a path and build the collection metadata document."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from featurepub.errors import FeatureError, Problem
+from featurepub.features import archive
+from featurepub.features.metadata import parse_metadata
+from featurepub.features.model import METADATA_FILE, Feature
+from featurepub.features.validate import validate_metadata
+
+COLLECTION_FILE = "devcontainer-collection.json"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """The features found under one path, in id order."""
+
+    root: Path
+    features: tuple[Feature, ...]
+    single: bool = False
+
+    def collection_document(self, source: str = "featurepub") -> bytes:
+        return collection_document(self.features, source)
+
+
+def find_feature_dirs(path: Path) -> tuple[list[Path], bool]:
+    """Feature folders under `path`: itself, its `src/` children, or its own children."""
+    if (path / METADATA_FILE).is_file():
+        return [path], True
+    base = path / "src" if (path / "src").is_dir() else path
+    dirs = sorted(
+        (child for child in base.iterdir() if child.is_dir() and not child.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    return dirs, False
+
+
+def load_collection(path: Path) -> Collection:
+    """Load and validate every feature under `path`; raise FeatureError listing all problems."""
+    if not path.exists():
+        raise FeatureError([Problem(path, "does not exist")])
+    if not path.is_dir():
+        raise FeatureError([Problem(path, "is not a folder: give a feature folder or a collection folder")])
+    dirs, single = find_feature_dirs(path)
+    if not dirs:
+        raise FeatureError(
+            [Problem(path, f"holds no features: expected {METADATA_FILE} here, or feature folders under src/")]
+        )
+    features: list[Feature] = []
+    problems: list[Problem] = []
+    for directory in dirs:
+        feature, found = load_feature(directory, expected_id=None if single else directory.name)
+        problems.extend(found)
+        if feature is not None:
+            features.append(feature)
+    problems.extend(_duplicate_problems(features))
+    if problems:
+        raise FeatureError(problems)
+    return Collection(path, tuple(features), single)
+
+
+def load_feature(directory: Path, *, expected_id: str | None) -> tuple[Feature | None, list[Problem]]:
+    metadata_path = directory / METADATA_FILE
+    metadata, problems = parse_metadata(metadata_path)
+    if metadata is None:
+        return None, problems
+    problems = validate_metadata(metadata, directory, metadata_path, expected_id=expected_id)
+    _, tree_problems = archive.scan(directory)
+    problems.extend(tree_problems)
+    return (None if problems else Feature(directory, metadata)), problems
+
+
+def _duplicate_problems(features: list[Feature]) -> list[Problem]:
+    # Two features, or a feature and another's legacy id, must not publish to one repository.
+    owners: dict[str, Feature] = {}
+    problems: list[Problem] = []
+    for feature in features:
+        for name in [feature.id, *feature.legacy_ids]:
+            other = owners.get(name)
+            if other is not None and other is not feature:
+                problems.append(
+                    Problem(feature.metadata_path, f"{name!r} is also claimed by {other.metadata_path}")
+                )
+            owners[name] = feature
+    return problems
+
+
+def collection_document(features: tuple[Feature, ...] | list[Feature], source: str = "featurepub") -> bytes:
+    """devcontainer-collection.json, laid out like the reference CLI's (4-space indent)."""
+    body: dict[str, Any] = {
+        "sourceInformation": {"source": source},
+        "features": [feature.metadata for feature in features],
+    }
+    return json.dumps(body, indent=4, ensure_ascii=False).encode("utf-8")

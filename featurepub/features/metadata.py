@@ -1,0 +1,43 @@
+"""Read devcontainer-feature.json: JSON with comments and trailing commas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import json5
+
+from featurepub.errors import Problem
+
+MAX_METADATA_BYTES = 1024 * 1024
+
+
+def _number(text: str) -> int | float:
+    # JavaScript has one number type: JSON.stringify(1.0) is "1", so integral floats
+    # become ints to keep the metadata annotation identical to the reference CLI's.
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def parse_metadata(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Parse one metadata file; on failure return None and the reasons."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_METADATA_BYTES:
+            return None, [Problem(path, f"is {size} bytes; metadata over {MAX_METADATA_BYTES} bytes is refused")]
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(path, "missing: every feature needs a devcontainer-feature.json")]
+    except OSError as exc:
+        return None, [Problem(path, f"cannot be read: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(path, f"is not UTF-8 (byte {exc.start})")]
+    try:
+        data = json5.loads(text, parse_float=_number, allow_duplicate_keys=True)
+    except ValueError as exc:
+        return None, [Problem(path, f"is not valid JSON: {exc}")]
+    if not isinstance(data, dict):
+        return None, [Problem(path, f"must hold a JSON object, not {type(data).__name__}")]
+    return data, []

@@ -1,0 +1,81 @@
+"""Turn features into what must be pushed: blobs, manifests and repositories. No network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from featurepub.features.archive import package_layer
+from featurepub.features.collection import COLLECTION_FILE, Collection, collection_document
+from featurepub.features.model import Feature
+from featurepub.oci import mediatypes
+from featurepub.oci.descriptor import Blob
+from featurepub.oci.manifest import EMPTY_CONFIG, Manifest, build_manifest, canonical_json
+from featurepub.reference import parse_repository
+
+GITHUB_REGISTRY = "ghcr.io"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One manifest with the blobs it references."""
+
+    manifest: Manifest
+    blobs: tuple[Blob, ...]
+
+
+@dataclass(frozen=True)
+class FeaturePlan:
+    feature: Feature
+    artifact: Artifact
+    repositories: tuple[str, ...]  # its own first, then one per legacy id
+
+    @property
+    def id(self) -> str:
+        return self.feature.id
+
+    @property
+    def version(self) -> str:
+        return self.feature.version
+
+
+@dataclass(frozen=True)
+class Plan:
+    namespace: str
+    features: tuple[FeaturePlan, ...]
+    collection: Artifact
+
+
+def _github_annotations(registry: str | None, kind: str) -> dict[str, str]:
+    # ghcr.io shows a package type from this annotation; other registries do not need it.
+    return {mediatypes.ANNOTATION_GITHUB_PACKAGE_TYPE: kind} if registry == GITHUB_REGISTRY else {}
+
+
+def feature_artifact(feature: Feature, layer: Blob, registry: str | None) -> Artifact:
+    annotations = {
+        mediatypes.ANNOTATION_METADATA: canonical_json(feature.metadata).decode("utf-8"),
+        **_github_annotations(registry, "devcontainer_feature"),
+    }
+    manifest = build_manifest(layer.descriptor, annotations)
+    return Artifact(manifest, (EMPTY_CONFIG, layer))
+
+
+def collection_artifact(features: list[Feature], registry: str | None) -> Artifact:
+    layer = Blob.from_bytes(
+        mediatypes.COLLECTION_LAYER,
+        collection_document(features),
+        {mediatypes.ANNOTATION_TITLE: COLLECTION_FILE},
+    )
+    manifest = build_manifest(layer.descriptor, _github_annotations(registry, "devcontainer_collection"))
+    return Artifact(manifest, (EMPTY_CONFIG, layer))
+
+
+def make_plan(collection: Collection, namespace: str, workdir: Path, *, registry: str | None) -> Plan:
+    """Package every feature into `workdir` and describe what to push where."""
+    namespace = parse_repository(namespace, what="namespace")
+    plans = []
+    for feature in collection.features:
+        layer = package_layer(feature.directory, feature.archive_name, workdir / feature.id)
+        repositories = tuple(f"{namespace}/{name}" for name in [feature.id, *feature.legacy_ids])
+        plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
+    return Plan(namespace, tuple(plans), collection_artifact(list(collection.features), registry))

@@ -1,0 +1,123 @@
+"""What a publish did, per feature, repository and tag: data for JSON and for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PUBLISHED = "published"
+    UNCHANGED = "unchanged"  # the exact version already points at identical content
+    SKIPPED = "skipped"  # the exact version exists with different content; --force replaces it
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not-attempted"  # an earlier step failed, or the run stopped
+    PLANNED = "planned"  # --dry-run
+
+
+@dataclass
+class TagResult:
+    tag: str
+    status: Status
+    error: str | None = None
+
+
+@dataclass
+class RepositoryResult:
+    repository: str
+    status: Status = Status.NOT_ATTEMPTED
+    tags: list[TagResult] = field(default_factory=list)
+    bytes_uploaded: int = 0
+    note: str | None = None
+    error: str | None = None
+
+    def tags_with(self, status: Status) -> list[str]:
+        return [t.tag for t in self.tags if t.status is status]
+
+
+@dataclass
+class FeatureResult:
+    id: str
+    version: str
+    digest: str
+    size: int
+    repositories: list[RepositoryResult]
+
+    @property
+    def status(self) -> Status:
+        statuses = {r.status for r in self.repositories}
+        for worst in (Status.FAILED, Status.NOT_ATTEMPTED, Status.SKIPPED, Status.PLANNED, Status.PUBLISHED):
+            if worst in statuses:
+                return worst
+        return Status.UNCHANGED
+
+    @property
+    def ok(self) -> bool:
+        return self.status not in (Status.FAILED, Status.NOT_ATTEMPTED)
+
+    @property
+    def primary(self) -> RepositoryResult:
+        return self.repositories[0]
+
+
+@dataclass
+class PublishReport:
+    target: str
+    namespace: str
+    features: list[FeatureResult] = field(default_factory=list)
+    collection: RepositoryResult | None = None
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        collection_ok = self.collection is None or self.collection.status not in (
+            Status.FAILED,
+            Status.NOT_ATTEMPTED,
+        )
+        return collection_ok and all(f.ok for f in self.features)
+
+    @property
+    def bytes_uploaded(self) -> int:
+        total = sum(r.bytes_uploaded for f in self.features for r in f.repositories)
+        return total + (self.collection.bytes_uploaded if self.collection else 0)
+
+    def to_json(self) -> dict[str, Any]:
+        """The reference CLI's shape (`publishedTags`, `digest`, `version` per id), plus what happened."""
+        out: dict[str, Any] = {}
+        for feature in self.features:
+            primary = feature.primary
+            entry: dict[str, Any] = {
+                "publishedTags": primary.tags_with(Status.PUBLISHED),
+                "digest": feature.digest,
+                "version": feature.version,
+                "status": feature.status.value,
+                "repositories": [_repository_json(r) for r in feature.repositories],
+            }
+            out[feature.id] = entry
+        return out
+
+    def summary_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "target": self.target,
+            "namespace": self.namespace,
+            "dryRun": self.dry_run,
+            "bytesUploaded": self.bytes_uploaded,
+            "features": self.to_json(),
+            "collection": _repository_json(self.collection) if self.collection else None,
+        }
+
+
+def _repository_json(result: RepositoryResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "repository": result.repository,
+        "status": result.status.value,
+        "tags": {t.tag: t.status.value for t in result.tags},
+        "bytesUploaded": result.bytes_uploaded,
+    }
+    if result.note:
+        out["note"] = result.note
+    if result.error:
+        out["error"] = result.error
+    return out

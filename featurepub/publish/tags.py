@@ -1,0 +1,41 @@
+"""Which tags a version gets. Pure.
+
+`X.Y.Z` always; `X.Y`, `X` and `latest` only when X.Y.Z is the highest release in that
+range, so publishing a fix to an old line never moves the newer line's tags. A
+prerelease moves no floating tag. Order: most to least specific, the push order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import semver
+
+
+def _releases(tags: Iterable[str]) -> list[semver.Version]:
+    found = []
+    for tag in tags:
+        if semver.Version.is_valid(tag):
+            version = semver.Version.parse(tag)
+            if not version.prerelease and not version.build:
+                found.append(version)
+    return found
+
+
+def floating_tags(version: str, existing: Iterable[str]) -> list[str]:
+    current = semver.Version.parse(version)
+    if current.prerelease:
+        return []
+    releases = _releases(existing)
+    tags = []
+    if all(r <= current for r in releases if (r.major, r.minor) == (current.major, current.minor)):
+        tags.append(f"{current.major}.{current.minor}")
+    if all(r <= current for r in releases if r.major == current.major):
+        tags.append(f"{current.major}")
+    if all(r <= current for r in releases):
+        tags.append("latest")
+    return tags
+
+
+def tags_for(version: str, existing: Iterable[str]) -> list[str]:
+    return [version, *floating_tags(version, existing)]

@@ -1,0 +1,181 @@
+"""Parse and format OCI references. Pure: no I/O.
+
+Grammar follows the distribution reference rules: a registry host (with an
+optional port), a repository of lowercase path components, then a tag or a
+digest. Docker Hub names are normalised the way the docker CLI does it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from featurepub.errors import InvalidReferenceError
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+_DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
+_SHA256 = re.compile(r"sha256:[a-f0-9]{64}")
+_HOSTNAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+def is_valid_component(name: str) -> bool:
+    """True when `name` can be one path component of a repository."""
+    return _COMPONENT.fullmatch(name) is not None
+
+
+def is_valid_tag(tag: str) -> bool:
+    return _TAG.fullmatch(tag) is not None
+
+
+def is_valid_digest(digest: str) -> bool:
+    return _DIGEST.fullmatch(digest) is not None and (
+        not digest.startswith("sha256:") or _SHA256.fullmatch(digest) is not None
+    )
+
+
+def parse_registry(value: str) -> str:
+    """Validate `host[:port]` and return it lowercased (host names are case-insensitive)."""
+    raw = value.strip()
+    if not raw:
+        raise InvalidReferenceError("registry is empty", hint="give a host such as ghcr.io or localhost:5000")
+    if "://" in raw:
+        raise InvalidReferenceError(
+            f"registry {value!r} has a scheme",
+            hint="give only host[:port]; use --insecure for plain HTTP",
+        )
+    if "/" in raw:
+        host, _, rest = raw.partition("/")
+        raise InvalidReferenceError(
+            f"registry {value!r} contains a path",
+            hint=f"use --registry {host} --namespace {rest.strip('/')}",
+        )
+    host, port = _split_port(raw)
+    if not (_HOSTNAME.fullmatch(host) or _IPV6.fullmatch(host)):
+        raise InvalidReferenceError(f"registry {value!r} is not a valid host name")
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise InvalidReferenceError(f"registry {value!r} has an invalid port {port!r}")
+    return raw.lower()
+
+
+def _split_port(raw: str) -> tuple[str, str | None]:
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end == -1:
+            return raw, None
+        rest = raw[end + 1 :]
+        return raw[: end + 1], rest[1:] if rest.startswith(":") else (rest or None)
+    if ":" in raw:
+        host, _, port = raw.rpartition(":")
+        return host, port
+    return raw, None
+
+
+def parse_repository(value: str, *, what: str = "repository") -> str:
+    """Validate a repository path (or namespace): lowercase components separated by '/'."""
+    path = value.strip().strip("/")
+    if not path:
+        raise InvalidReferenceError(f"{what} is empty")
+    for component in path.split("/"):
+        if not is_valid_component(component):
+            hint = None
+            if component.lower() != component and is_valid_component(component.lower()):
+                hint = f"OCI names are lowercase: use {path.lower()!r}"
+            else:
+                hint = "each path component is lowercase letters and digits, joined by '.', '_', '__' or '-'"
+            raise InvalidReferenceError(f"{what} {value!r}: invalid path component {component!r}", hint=hint)
+    if len(path) > 255:
+        raise InvalidReferenceError(f"{what} {value!r} is longer than 255 characters")
+    return path
+
+
+def _looks_like_host(component: str) -> bool:
+    # docker's rule: the first component names a registry when it has a '.' or a port, or is localhost.
+    return "." in component or ":" in component or component == "localhost" or component.startswith("[")
+
+
+def has_explicit_registry(value: str) -> bool:
+    first, sep, _ = value.partition("/")
+    return bool(sep) and _looks_like_host(first)
+
+
+def is_loopback(registry: str) -> bool:
+    host, _ = _split_port(registry)
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """registry/repository[:tag][@digest]."""
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def api_host(self) -> str:
+        """The host the HTTP API lives on (Docker Hub's differs from its name)."""
+        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def identifier(self) -> str:
+        """What goes after /manifests/: the digest when pinned, else the tag (default latest)."""
+        return self.digest or self.tag or "latest"
+
+    def with_tag(self, tag: str) -> Reference:
+        return Reference(self.registry, self.repository, tag=tag)
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @classmethod
+    def parse(cls, value: str, *, default_registry: str = DOCKER_HUB) -> Reference:
+        text = value.strip()
+        if not text:
+            raise InvalidReferenceError("reference is empty")
+        digest: str | None = None
+        if "@" in text:
+            text, _, digest = text.partition("@")
+            if not is_valid_digest(digest):
+                raise InvalidReferenceError(f"reference {value!r}: invalid digest {digest!r}")
+        tag: str | None = None
+        slash = text.rfind("/")
+        colon = text.rfind(":")
+        if colon > slash:
+            text, tag = text[:colon], text[colon + 1 :]
+            if not is_valid_tag(tag):
+                raise InvalidReferenceError(
+                    f"reference {value!r}: invalid tag {tag!r}",
+                    hint="tags are up to 128 letters, digits, '_', '.', '-' and cannot start with '.' or '-'",
+                )
+        first, sep, rest = text.partition("/")
+        if sep and _looks_like_host(first):
+            registry = parse_registry(first)
+            repository = rest
+        else:
+            registry = default_registry
+            repository = text
+        if registry in _DOCKER_HUB_ALIASES:
+            registry = DOCKER_HUB
+            if "/" not in repository:
+                repository = f"library/{repository}"
+        repository = parse_repository(repository)
+        return cls(registry, repository, tag=tag, digest=digest)

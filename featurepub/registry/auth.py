@@ -1,0 +1,153 @@
+"""Registry authentication as an httpx.Auth flow: answer 401 challenges with Basic or Bearer.
+
+Bearer tokens are cached per (realm, service, scope) and reused for later requests to
+the same repository, so a streamed upload body is sent with a valid token the first
+time: a stream cannot be replayed after a challenge.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import httpx
+
+from featurepub.credentials.chain import Credential
+
+_PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+_REPO_PATH = re.compile(r"^/v2/(.+?)/(?:blobs|manifests|tags)/")
+# A token lives this long when the server does not say (the distribution token spec's default).
+_DEFAULT_TOKEN_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str
+    params: dict[str, str]
+
+
+def parse_challenge(header: str) -> Challenge | None:
+    scheme, _, rest = header.strip().partition(" ")
+    if not scheme:
+        return None
+    params = {
+        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)) for m in _PARAM.finditer(rest)
+    }
+    return Challenge(scheme.lower(), params)
+
+
+def repository_of(url: httpx.URL) -> str | None:
+    match = _REPO_PATH.match(url.path)
+    return match.group(1) if match else None
+
+
+def basic_header(credential: Credential) -> str:
+    raw = f"{credential.username}:{credential.password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+@dataclass
+class _Token:
+    header: str
+    expires: float
+
+
+class TokenRefused(Exception):
+    """The token endpoint refused the credentials; carries its status, never the secret."""
+
+    def __init__(self, status: int, realm: str) -> None:
+        super().__init__(f"token endpoint {realm} answered {status}")
+        self.status = status
+        self.realm = realm
+
+
+class RegistryAuth(httpx.Auth):
+    """Basic and Bearer challenge handling for one registry host."""
+
+    def __init__(self, credential: Credential | None, *, push: bool = True) -> None:
+        self.credential = credential
+        self.push = push
+        self._basic = False
+        self._tokens: dict[tuple[str, str, str], _Token] = {}
+        self._repo_scope: dict[str, tuple[str, str, str]] = {}
+        self.token_requests = 0
+
+    def _cached(self, request: httpx.Request) -> str | None:
+        if self._basic and self.credential is not None:
+            return basic_header(self.credential)
+        repo = repository_of(request.url)
+        key = self._repo_scope.get(repo or "")
+        token = self._tokens.get(key) if key else None
+        if token is not None and token.expires > time.monotonic():
+            return token.header
+        return None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "Authorization" not in request.headers and (header := self._cached(request)):
+            request.headers["Authorization"] = header
+        response = yield request
+        if response.status_code != 401:
+            return
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if challenge is None:
+            return
+        if challenge.scheme == "basic":
+            if self.credential is None or self._basic:
+                return  # nothing to offer, or the credentials were just refused
+            self._basic = True
+            header = basic_header(self.credential)
+        elif challenge.scheme == "bearer":
+            key = self._scope_key(challenge, request)
+            token_response = yield self._token_request(key)
+            token_response.read()
+            self.token_requests += 1
+            token = self._parse_token(token_response, key[0])
+            self._tokens[key] = token
+            repo = repository_of(request.url)
+            if repo:
+                self._repo_scope[repo] = key
+            header = token.header
+        else:
+            return
+        if not isinstance(request.stream, httpx.ByteStream):
+            return  # a streamed body is spent; the caller restarts with the now-cached credentials
+        request.headers["Authorization"] = header
+        yield request
+
+    def _scope_key(self, challenge: Challenge, request: httpx.Request) -> tuple[str, str, str]:
+        realm = challenge.params.get("realm", "")
+        service = challenge.params.get("service", "")
+        scope = challenge.params.get("scope", "")
+        repo = repository_of(request.url)
+        if repo and self.push:
+            # Ask for push and pull up front: one token serves the whole publish of a repository.
+            scope = f"repository:{repo}:pull,push"
+        elif repo and not scope:
+            scope = f"repository:{repo}:pull"
+        return realm, service, scope
+
+    def _token_request(self, key: tuple[str, str, str]) -> httpx.Request:
+        realm, service, scope = key
+        params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
+        headers = {"Authorization": basic_header(self.credential)} if self.credential else {}
+        return httpx.Request("GET", realm, params=params, headers=headers)
+
+    def _parse_token(self, response: httpx.Response, realm: str) -> _Token:
+        if response.status_code != 200:
+            raise TokenRefused(response.status_code, realm)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TokenRefused(response.status_code, realm) from None
+        value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(value, str) or not value:
+            raise TokenRefused(response.status_code, realm)
+        try:
+            lifetime = int(body.get("expires_in") or _DEFAULT_TOKEN_SECONDS)
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_TOKEN_SECONDS
+        # Refresh a little early so a token does not expire between check and use.
+        return _Token(f"Bearer {value}", time.monotonic() + max(lifetime - 10, 5))

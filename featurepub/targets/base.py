@@ -1,0 +1,38 @@
+"""The contract every publish target fulfils."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from featurepub.oci.descriptor import Blob
+from featurepub.oci.manifest import Manifest
+
+Progress = Callable[[int], None]
+
+
+class Target(Protocol):
+    """A place that stores blobs and tagged manifests per repository."""
+
+    @property
+    def display_name(self) -> str:
+        """How messages name this target (a registry host, or a layout folder)."""
+        ...
+
+    def list_tags(self, repository: str) -> list[str]: ...
+
+    def tag_digest(self, repository: str, tag: str) -> str | None:
+        """The digest of the manifest `tag` points at, or None when the tag does not exist."""
+        ...
+
+    def read_manifest(self, repository: str, reference: str) -> Manifest | None: ...
+
+    def has_blob(self, repository: str, digest: str) -> bool: ...
+
+    def push_blob(self, repository: str, blob: Blob, progress: Progress | None = None) -> int:
+        """Store `blob`; returns the bytes actually sent (0 when it was already there)."""
+        ...
+
+    def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str: ...
+
+    def close(self) -> None: ...

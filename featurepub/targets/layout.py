@@ -1,0 +1,130 @@
+"""An OCI image layout folder as a publish target (the embedded default: no server needed).
+
+Each tag is one descriptor in index.json annotated `org.opencontainers.image.ref.name`
+with `<repository>:<tag>`, so `skopeo copy oci:DIR:<repository>:<tag> docker://...` works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from featurepub.errors import ConfigError
+from featurepub.oci import mediatypes
+from featurepub.oci.descriptor import Blob, Descriptor
+from featurepub.oci.digest import HashingWriter
+from featurepub.oci.manifest import Manifest, canonical_json
+from featurepub.targets.base import Progress
+
+LAYOUT_VERSION = {"imageLayoutVersion": "1.0.0"}
+
+
+class LayoutTarget:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._index = self._load_index()
+
+    @property
+    def display_name(self) -> str:
+        return f"layout {self.root}"
+
+    def _load_index(self) -> dict[str, Any]:
+        index_path = self.root / "index.json"
+        if not index_path.exists():
+            return {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": []}
+        try:
+            index: Any = json.loads(index_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{index_path}: not a readable OCI layout index ({exc})") from None
+        if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
+            raise ConfigError(f"{index_path}: not an OCI image index")
+        return index
+
+    def _blob_path(self, digest: str) -> Path:
+        algorithm, _, hexdigest = digest.partition(":")
+        return self.root / "blobs" / algorithm / hexdigest
+
+    def _descriptors(self) -> list[dict[str, Any]]:
+        manifests: list[dict[str, Any]] = self._index["manifests"]
+        return manifests
+
+    def ref_names(self) -> dict[str, Descriptor]:
+        return {
+            str(d["annotations"][mediatypes.ANNOTATION_REF_NAME]): Descriptor.from_json(d)
+            for d in self._descriptors()
+            if mediatypes.ANNOTATION_REF_NAME in (d.get("annotations") or {})
+        }
+
+    def list_tags(self, repository: str) -> list[str]:
+        prefix = f"{repository}:"
+        return [name[len(prefix) :] for name in self.ref_names() if name.startswith(prefix)]
+
+    def tag_digest(self, repository: str, tag: str) -> str | None:
+        found = self.ref_names().get(f"{repository}:{tag}")
+        return found.digest if found else None
+
+    def read_manifest(self, repository: str, reference: str) -> Manifest | None:
+        digest = reference if ":" in reference else self.tag_digest(repository, reference)
+        if digest is None or not self._blob_path(digest).is_file():
+            return None
+        return Manifest(self._blob_path(digest).read_bytes())
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        return self._blob_path(digest).is_file()
+
+    def push_blob(self, repository: str, blob: Blob, progress: Progress | None = None) -> int:
+        target = self._blob_path(blob.digest)
+        if target.is_file():
+            return 0
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Same contract as a registry: hash while writing a temp file, check, then rename.
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as sink, blob.open() as source:
+                writer = HashingWriter(sink)
+                shutil.copyfileobj(source, writer)
+            if writer.digest != blob.digest or writer.size != blob.size:
+                raise ConfigError(f"{blob.digest}: content changed while writing it to {self.root}")
+            os.replace(temp_name, target)
+        finally:
+            if os.path.exists(temp_name):
+                os.unlink(temp_name)
+        if progress is not None:
+            progress(blob.size)
+        return blob.size
+
+    def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
+        self.push_blob(repository, Blob(manifest.descriptor(), data=manifest.data))
+        ref_name = f"{repository}:{tag}"
+        manifests = [
+            d
+            for d in self._descriptors()
+            if (d.get("annotations") or {}).get(mediatypes.ANNOTATION_REF_NAME) != ref_name
+        ]
+        artifact_type = manifest.to_json().get("artifactType")
+        descriptor = Descriptor(
+            manifest.media_type,
+            manifest.digest,
+            manifest.size,
+            {mediatypes.ANNOTATION_REF_NAME: ref_name},
+            artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+        )
+        manifests.append(descriptor.to_json())
+        self._index["manifests"] = manifests
+        self._write_index()
+        return manifest.digest
+
+    def _write_index(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "oci-layout").write_bytes(canonical_json(LAYOUT_VERSION))
+        temp = self.root / "index.json.partial"
+        temp.write_bytes(canonical_json(self._index))
+        os.replace(temp, self.root / "index.json")
+
+    def close(self) -> None:
+        if not (self.root / "index.json").exists():
+            self._write_index()
