@@ -8,18 +8,21 @@ constant memory; the digest is computed as the archive is written.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import pathspec
 
 from featurepub.errors import FeatureError, Problem
+from featurepub.features.model import METADATA_FILE, Feature
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import HashingWriter
+from featurepub.oci.jsjson import js_dumps
 
 IGNORE_FILE = ".featureignore"
 ALWAYS_EXCLUDED = {".git", IGNORE_FILE}
@@ -38,6 +41,7 @@ class Entry:
     executable: bool = False
     size: int = 0
     link_target: str = ""
+    content: bytes | None = None  # written instead of the file on disk
 
 
 def source_date_epoch() -> int:
@@ -167,6 +171,9 @@ def write_archive(entries: list[Entry], out: Path, *, mtime: int) -> tuple[str, 
                 if entry.kind != "file":
                     tar.addfile(info)
                     continue
+                if entry.content is not None:
+                    tar.addfile(info, io.BytesIO(entry.content))
+                    continue
                 try:
                     with entry.path.open("rb") as handle:
                         tar.addfile(info, handle)
@@ -175,13 +182,34 @@ def write_archive(entries: list[Entry], out: Path, *, mtime: int) -> tuple[str, 
     return writer.digest, writer.size
 
 
-def package_layer(root: Path, archive_name: str, out_dir: Path, *, mtime: int | None = None) -> Blob:
-    """Package the folder `root` as `out_dir/archive_name` and describe it as a feature layer."""
+def package_layer(
+    root: Path,
+    archive_name: str,
+    out_dir: Path,
+    *,
+    mtime: int | None = None,
+    replacements: dict[str, bytes] | None = None,
+) -> Blob:
+    """Package the folder `root` as `out_dir/archive_name` and describe it as a feature layer.
+
+    `replacements` maps archive paths of existing files to the bytes stored in their place.
+    """
     entries, problems = scan(root)
     if problems:
         raise FeatureError(problems)
+    for name, content in (replacements or {}).items():
+        entries = [replace(e, content=content, size=len(content)) if e.name == name else e for e in entries]
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / archive_name
     digest, size = write_archive(entries, out, mtime=source_date_epoch() if mtime is None else mtime)
     descriptor = Descriptor(mediatypes.FEATURE_LAYER, digest, size, {mediatypes.ANNOTATION_TITLE: archive_name})
     return Blob.from_file(descriptor, out)
+
+
+def package_feature(feature: Feature, out_dir: Path) -> Blob:
+    """The feature's layer. With legacy ids the reference CLI stores the metadata rewritten with
+    `currentId` (4-space JSON); featurepub does the same so both read alike."""
+    replacements = {}
+    if feature.legacy_ids:
+        replacements[METADATA_FILE] = js_dumps(feature.published_metadata, indent=4).encode("utf-8")
+    return package_layer(feature.directory, feature.archive_name, out_dir, replacements=replacements)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from featurepub.features import archive
 from featurepub.features.metadata import parse_metadata
 from featurepub.features.model import METADATA_FILE, Feature
 from featurepub.features.validate import validate_metadata
+from featurepub.oci.jsjson import js_dumps
 
 COLLECTION_FILE = "devcontainer-collection.json"
 
@@ -94,6 +94,6 @@ def collection_document(features: tuple[Feature, ...] | list[Feature], source: s
     """devcontainer-collection.json, laid out like the reference CLI's (4-space indent)."""
     body: dict[str, Any] = {
         "sourceInformation": {"source": source},
-        "features": [feature.metadata for feature in features],
+        "features": [feature.published_metadata for feature in features],
     }
-    return json.dumps(body, indent=4, ensure_ascii=False).encode("utf-8")
+    return js_dumps(body, indent=4).encode("utf-8")

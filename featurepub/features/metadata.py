@@ -12,13 +12,6 @@ from featurepub.errors import Problem
 MAX_METADATA_BYTES = 1024 * 1024
 
 
-def _number(text: str) -> int | float:
-    # JavaScript has one number type: JSON.stringify(1.0) is "1", so integral floats
-    # become ints to keep the metadata annotation identical to the reference CLI's.
-    value = float(text)
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-
 def parse_metadata(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Parse one metadata file; on failure return None and the reasons."""
     try:
@@ -35,7 +28,7 @@ def parse_metadata(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, [Problem(path, f"is not UTF-8 (byte {exc.start})")]
     try:
-        data = json5.loads(text, parse_float=_number, allow_duplicate_keys=True)
+        data = json5.loads(text, allow_duplicate_keys=True)
     except ValueError as exc:
         return None, [Problem(path, f"is not valid JSON: {exc}")]
     if not isinstance(data, dict):

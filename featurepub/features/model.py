@@ -45,5 +45,13 @@ class Feature:
         return [str(x) for x in self.metadata.get("installsAfter") or []]
 
     @property
+    def published_metadata(self) -> dict[str, Any]:
+        """The metadata as consumers see it: the reference CLI appends `currentId` when the
+        feature has legacy ids, so a feature fetched by an old id knows its current one."""
+        if self.legacy_ids:
+            return {**self.metadata, "currentId": self.id}
+        return self.metadata
+
+    @property
     def archive_name(self) -> str:
         return f"devcontainer-feature-{self.id}.tgz"

@@ -9,6 +9,7 @@ from typing import Any
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import sha256_digest
+from featurepub.oci.jsjson import js_dumps
 
 # The 2-byte `{}` config the reference CLI has written since 0.63.0. A 0-byte config
 # (its earlier form) is refused by AWS ECR, so featurepub never writes one.
@@ -17,8 +18,8 @@ EMPTY_CONFIG = Blob.from_bytes(mediatypes.DEVCONTAINERS_CONFIG, EMPTY_CONFIG_BYT
 
 
 def canonical_json(value: Any) -> bytes:
-    """Compact JSON, keys in insertion order, non-ASCII kept (as JavaScript's JSON.stringify does)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """Compact JSON exactly as JavaScript's JSON.stringify writes it, UTF-8 encoded."""
+    return js_dumps(value).encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from featurepub.features.archive import package_layer
+from featurepub.features.archive import package_feature
 from featurepub.features.collection import COLLECTION_FILE, Collection, collection_document
 from featurepub.features.model import Feature
 from featurepub.oci import mediatypes
@@ -53,7 +53,7 @@ def _github_annotations(registry: str | None, kind: str) -> dict[str, str]:
 
 def feature_artifact(feature: Feature, layer: Blob, registry: str | None) -> Artifact:
     annotations = {
-        mediatypes.ANNOTATION_METADATA: canonical_json(feature.metadata).decode("utf-8"),
+        mediatypes.ANNOTATION_METADATA: canonical_json(feature.published_metadata).decode("utf-8"),
         **_github_annotations(registry, "devcontainer_feature"),
     }
     manifest = build_manifest(layer.descriptor, annotations)
@@ -75,7 +75,7 @@ def make_plan(collection: Collection, namespace: str, workdir: Path, *, registry
     namespace = parse_repository(namespace, what="namespace")
     plans = []
     for feature in collection.features:
-        layer = package_layer(feature.directory, feature.archive_name, workdir / feature.id)
+        layer = package_feature(feature, workdir / feature.id)
         repositories = tuple(f"{namespace}/{name}" for name in [feature.id, *feature.legacy_ids])
         plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
     return Plan(namespace, tuple(plans), collection_artifact(list(collection.features), registry))
