@@ -44,6 +44,7 @@ class _Run:
         except FeaturepubError as exc:
             result.status = Status.FAILED
             result.error = str(exc)
+            result.error_exit_code = exc.exit_code
             self.emit(Event(EventKind.FAILED, subject, repository, str(exc)))
         return result
 

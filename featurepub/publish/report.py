@@ -31,6 +31,7 @@ class RepositoryResult:
     bytes_uploaded: int = 0
     note: str | None = None
     error: str | None = None
+    error_exit_code: int = 0  # the exit code of the error class that stopped this repository
 
     def tags_with(self, status: Status) -> list[str]:
         return [t.tag for t in self.tags if t.status is status]
@@ -76,6 +77,16 @@ class PublishReport:
             Status.NOT_ATTEMPTED,
         )
         return collection_ok and all(f.ok for f in self.features)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything is in place, else the code of the first failure (3 auth, 4 registry, 1 other)."""
+        if self.ok:
+            return 0
+        results = [r for f in self.features for r in f.repositories]
+        if self.collection is not None:
+            results.append(self.collection)
+        return next((r.error_exit_code for r in results if r.error_exit_code), 1)
 
     @property
     def bytes_uploaded(self) -> int:

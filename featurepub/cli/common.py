@@ -1,0 +1,33 @@
+"""Pieces every command shares: option types, the exit-code text, error rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 everything published (or already there); 1 something was not published (see the "
+    "report); 2 invalid input (features, names, config, options), nothing pushed; 3 credentials missing "
+    "or refused; 4 the registry or network failed. With 3 and 4 the report still says what was published."
+)
+
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the result.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Print every step (secrets are never printed).")
+]
+PathArgument = Annotated[
+    Path, typer.Argument(help="A feature folder, or a collection (a folder with src/<id>/ feature folders).")
+]
+
+
+def fail(error: Exception, quiet: bool = False) -> NoReturn:
+    """Print a FeaturepubError as one clear line (plus a hint) and exit with its code."""
+    from featurepub.cli.output import Console
+    from featurepub.errors import FeaturepubError
+
+    if not isinstance(error, FeaturepubError):
+        raise error
+    Console(quiet=quiet).error(error)
+    raise typer.Exit(error.exit_code)

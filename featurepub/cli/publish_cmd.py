@@ -1,0 +1,79 @@
+"""`featurepub publish`: package and push a collection to a registry or an OCI layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, VerboseOption, fail
+
+
+def publish(
+    path: PathArgument,
+    registry: Annotated[
+        str,
+        typer.Option("--registry", "-r", help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1]."),
+    ] = "ghcr.io",
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Repository path the features go under, e.g. owner/features."),
+    ] = None,
+    layout: Annotated[
+        Path | None,
+        typer.Option(help="Write an OCI image layout folder instead of pushing to a registry (no server needed)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing X.Y.Z whose content differs.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be pushed; push nothing.")] = False,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="After a feature fails, still publish the others.")
+    ] = False,
+    insecure: Annotated[
+        list[str] | None, typer.Option(help="Use plain HTTP for this registry host (repeatable).")
+    ] = None,
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
+    ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Package and push every feature under PATH, then the collection metadata.
+
+    Each feature version X.Y.Z is tagged X.Y.Z, and X.Y, X and latest when it is the
+    highest release in that range (a prerelease moves no floating tag). An existing
+    X.Y.Z is left alone (reported as unchanged or skipped) unless --force. Prints the
+    reference CLI's JSON ({"<id>": {"publishedTags", "digest", "version"}}) on stdout.
+    """
+    from featurepub.api import publish as run_publish
+    from featurepub.cli.output import Console
+    from featurepub.errors import FeaturepubError, InputError
+
+    console = Console(quiet=quiet, verbose=verbose)
+    if namespace is None:
+        fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
+    try:
+        report = run_publish(
+            path,
+            registry=None if layout else registry,
+            namespace=namespace,
+            layout=layout,
+            force=force,
+            dry_run=dry_run,
+            keep_going=keep_going,
+            insecure_hosts=insecure or [],
+            listener=console.event,
+        )
+    except FeaturepubError as exc:
+        fail(exc, quiet)
+    console.summary(report)
+    print(json.dumps(report.to_json(), indent=2))
+    if report_file is not None:
+        report_file.write_text(json.dumps(report.summary_json(), indent=2) + "\n", encoding="utf-8")
+    if not report.ok:
+        raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EXIT_CODES_HELP)(publish)
