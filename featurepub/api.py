@@ -5,17 +5,25 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from featurepub.credentials.chain import CredentialChain
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
-from featurepub.publish.events import Listener, ignore
-from featurepub.publish.execute import PublishOptions, execute
-from featurepub.publish.plan import make_plan
-from featurepub.publish.report import PublishReport
+from featurepub.publishing.events import Listener, ignore
+from featurepub.publishing.execute import PublishOptions, execute
+from featurepub.publishing.plan import make_plan
+from featurepub.publishing.report import PublishReport
 from featurepub.reference import parse_registry
+from featurepub.registry.retry import RetryPolicy
 from featurepub.registry.transport import TransportOptions
 from featurepub.targets.base import Target
+
+if TYPE_CHECKING:
+    from featurepub.features.docs import DocsResult
+    from featurepub.features.packaging import PackageResult, ValidationResult
+    from featurepub.publishing.layout_push import LayoutPushReport
+    from featurepub.readback import InspectResult, TagsResult
 
 
 def load(path: str | Path) -> Collection:
@@ -29,6 +37,7 @@ def open_target(
     layout: str | Path | None = None,
     insecure_hosts: Iterable[str] = (),
     credentials: CredentialChain | None = None,
+    retry: RetryPolicy | None = None,
 ) -> Target:
     """A registry (by host) or an OCI layout folder to publish to."""
     if (registry is None) == (layout is None):
@@ -41,7 +50,7 @@ def open_target(
 
     host = parse_registry(registry or "")
     options = TransportOptions(insecure_hosts=frozenset(parse_registry(h) for h in insecure_hosts))
-    return RegistryTarget(host, credentials=credentials, transport=options)
+    return RegistryTarget(host, credentials=credentials, transport=options, retry=retry)
 
 
 def publish(
@@ -55,6 +64,7 @@ def publish(
     keep_going: bool = False,
     insecure_hosts: Iterable[str] = (),
     credentials: CredentialChain | None = None,
+    retry: RetryPolicy | None = None,
     listener: Listener = ignore,
 ) -> PublishReport:
     """Validate, package and publish every feature under `path`; returns the report.
@@ -63,7 +73,9 @@ def publish(
     per feature in the report (`report.ok` says whether everything is in place).
     """
     collection = load(path)
-    target = open_target(registry=registry, layout=layout, insecure_hosts=insecure_hosts, credentials=credentials)
+    target = open_target(
+        registry=registry, layout=layout, insecure_hosts=insecure_hosts, credentials=credentials, retry=retry
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="featurepub-") as workdir:
             plan = make_plan(
@@ -73,3 +85,111 @@ def publish(
             return execute(plan, target, options, listener)
     finally:
         target.close()
+
+
+# --- release-script API: validate, package, plan, push a layout, read back, docs ---------------
+# Each returns a result object; nothing prints. Heavy modules load on first use.
+
+
+def validate(path: str | Path) -> ValidationResult:
+    """Check every feature under `path`; unlike `load`, problems are returned, not raised."""
+    from featurepub.features.packaging import validate_path
+
+    return validate_path(Path(path))
+
+
+def package(path: str | Path, output: str | Path) -> PackageResult:
+    """Validate, then write devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json."""
+    from featurepub.features.packaging import package_collection
+
+    return package_collection(load(path), Path(output))
+
+
+def plan(
+    path: str | Path,
+    *,
+    namespace: str,
+    registry: str | None = None,
+    layout: str | Path | None = None,
+    force: bool = False,
+    insecure_hosts: Iterable[str] = (),
+    credentials: CredentialChain | None = None,
+) -> PublishReport:
+    """What `publish` would push (statuses `planned`, `unchanged`, `skipped`); reads, never writes."""
+    return publish(
+        path,
+        namespace=namespace,
+        registry=registry,
+        layout=layout,
+        force=force,
+        dry_run=True,
+        insecure_hosts=insecure_hosts,
+        credentials=credentials,
+    )
+
+
+def push_layout(
+    layout: str | Path,
+    *,
+    registry: str,
+    namespace: str,
+    refs: Iterable[str] = (),
+    repository: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    keep_going: bool = False,
+    insecure_hosts: Iterable[str] = (),
+    credentials: CredentialChain | None = None,
+    listener: Listener = ignore,
+) -> LayoutPushReport:
+    """Push the descriptors of an OCI layout to `registry` by their ref names (all, or `refs`)."""
+    from featurepub.publishing.layout_push import push_layout as run
+
+    target = open_target(registry=registry, insecure_hosts=insecure_hosts, credentials=credentials)
+    try:
+        return run(
+            Path(layout),
+            target,
+            namespace,
+            refs=refs,
+            repository=repository,
+            force=force,
+            dry_run=dry_run,
+            keep_going=keep_going,
+            emit=listener,
+        )
+    finally:
+        target.close()
+
+
+def inspect(
+    reference: str,
+    *,
+    platform: str | None = None,
+    insecure_hosts: Iterable[str] = (),
+    credentials: CredentialChain | None = None,
+) -> InspectResult:
+    """Read the manifest behind `reference` (an index resolved to `platform`), its metadata and tags."""
+    from featurepub.readback import inspect as run
+
+    return run(reference, platform=platform, insecure_hosts=insecure_hosts, credentials=credentials)
+
+
+def list_tags(
+    reference: str,
+    *,
+    digests: bool = False,
+    insecure_hosts: Iterable[str] = (),
+    credentials: CredentialChain | None = None,
+) -> TagsResult:
+    """Every tag of the reference's repository, optionally with the digest each points at."""
+    from featurepub.readback import list_tags as run
+
+    return run(reference, digests=digests, insecure_hosts=insecure_hosts, credentials=credentials)
+
+
+def generate_docs(path: str | Path, *, registry: str, namespace: str, check: bool = False) -> DocsResult:
+    """Write each feature's README.md from its metadata and NOTES.md; `check` only compares."""
+    from featurepub.features.docs import generate_docs as run
+
+    return run(load(path), registry=parse_registry(registry), namespace=namespace, check=check)

@@ -94,6 +94,11 @@ class RegistryAuth(httpx.Auth):
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None:
             return
+        if not isinstance(request.stream, httpx.ByteStream):
+            # A streamed body is spent, and a flow that sent a token request cannot hand this 401
+            # back: drop the stale token so the caller's fresh upload session authenticates anew.
+            self._repo_scope.pop(repository_of(request.url) or "", None)
+            return
         if challenge.scheme == "basic":
             if self.credential is None or self._basic:
                 return  # nothing to offer, or the credentials were just refused
@@ -112,8 +117,6 @@ class RegistryAuth(httpx.Auth):
             header = token.header
         else:
             return
-        if not isinstance(request.stream, httpx.ByteStream):
-            return  # a streamed body is spent; the caller restarts with the now-cached credentials
         request.headers["Authorization"] = header
         yield request
 

@@ -8,6 +8,7 @@ registry, repository and operation, so callers never see an httpx exception.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from featurepub.errors import AuthError, RegistryContext, RegistryError
 from featurepub.oci import mediatypes
 from featurepub.oci.manifest import Manifest
 from featurepub.registry.auth import RegistryAuth, TokenRefused
+from featurepub.registry.retry import NO_RETRIES, RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from featurepub.registry.wire import error_from_response, expect
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -33,6 +35,18 @@ class ManifestInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class UploadSession:
+    location: str  # absolute, with its query kept as given (distribution's `_state`)
+    chunk_min: int = 0  # OCI-Chunk-Min-Length, when the registry announces one
+
+
+def _check_digest(response: httpx.Response, digest: str, context: RegistryContext) -> None:
+    returned = response.headers.get("Docker-Content-Digest")
+    if returned and returned != digest:
+        raise RegistryError(f"stored the blob as {returned}, expected {digest}", context=context)
+
+
 def with_digest(location: str, digest: str) -> str:
     """Add `digest=` to an upload URL, keeping its existing query (distribution's `_state`)."""
     return f"{location}{'&' if '?' in location else '?'}digest={quote(digest, safe=':')}"
@@ -40,12 +54,21 @@ def with_digest(location: str, digest: str) -> str:
 
 class RegistryClient:
     def __init__(
-        self, registry: str, http: httpx.Client, *, api_host: str | None = None, plain_http: bool = False
+        self,
+        registry: str,
+        http: httpx.Client,
+        *,
+        api_host: str | None = None,
+        plain_http: bool = False,
+        retry: RetryPolicy | None = None,
     ):
         self.registry = registry
         self.http = http
         self.base = f"{'http' if plain_http else 'https'}://{api_host or registry}"
         self.request_count = 0
+        self.retry = retry or RetryPolicy()
+        # Called before each wait: (where, why, attempt number, seconds to wait).
+        self.on_retry: Callable[[RegistryContext, str, int, float], None] | None = None
 
     @property
     def auth(self) -> RegistryAuth | None:
@@ -60,6 +83,10 @@ class RegistryClient:
         try:
             yield
         except TokenRefused as exc:
+            if exc.status in RETRYABLE_STATUS:
+                raise RegistryError(
+                    f"the token endpoint failed (HTTP {exc.status})", context=context, retryable=True
+                ) from None
             raise AuthError(
                 f"the token endpoint refused the credentials (HTTP {exc.status})",
                 context=context,
@@ -81,14 +108,51 @@ class RegistryClient:
         content: bytes | Iterator[bytes] | None = None,
         stream: bool = False,
     ) -> httpx.Response:
+        """Send one request. One whose body can be sent again (none, or bytes) is retried per the
+        retry policy; a streamed body is sent once, and its failure raised for the caller to recover."""
         target = url if "://" in url else self.base + url
-        with self._translated(context):
-            request = self.http.build_request(method, target, headers=headers, content=content)
-            self.request_count += 1
-            response = self.http.send(request, stream=stream)
+        replayable = content is None or isinstance(content, bytes)
+        policy = self.retry if replayable else NO_RETRIES
+        started = time.monotonic()
+        attempt = 1
+        while True:
+            try:
+                response = self._send_once(method, target, context, headers, content, stream)
+            except RegistryError as exc:
+                wait = policy.delay(attempt)
+                if not (exc.retryable and policy.allows(attempt, started, wait)):
+                    raise
+                reason = exc.message
+            else:
+                if response.status_code not in RETRYABLE_STATUS:
+                    break
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                wait = policy.delay(attempt, retry_after)
+                if not policy.allows(attempt, started, wait):
+                    break
+                response.close()
+                reason = f"HTTP {response.status_code}"
+            if self.on_retry is not None:
+                self.on_retry(context, reason, attempt, wait)
+            policy.sleep(wait)
+            attempt += 1
         if response.status_code == 401:
             raise error_from_response(response, context, hint=self._auth_hint())
         return response
+
+    def _send_once(
+        self,
+        method: str,
+        target: str,
+        context: RegistryContext,
+        headers: dict[str, str] | None,
+        content: bytes | Iterator[bytes] | None,
+        stream: bool,
+    ) -> httpx.Response:
+        with self._translated(context):
+            request = self.http.build_request(method, target, headers=headers, content=content)
+            self.request_count += 1
+            return self.http.send(request, stream=stream)
 
     def _auth_hint(self) -> str:
         auth = self.auth
@@ -131,6 +195,64 @@ class RegistryClient:
         returned = response.headers.get("Docker-Content-Digest")
         if returned and returned != digest:
             raise RegistryError(f"stored the blob as {returned}, expected {digest}", context=context)
+
+    def _session(self, response: httpx.Response, context: RegistryContext) -> UploadSession:
+        location = self.resolve(response, response.headers.get("Location"), context)
+        minimum = response.headers.get("OCI-Chunk-Min-Length", "").strip()
+        return UploadSession(location, int(minimum) if minimum.isdecimal() else 0)
+
+    def open_upload(self, repository: str) -> UploadSession:
+        """POST a new upload session; its Location and the chunk minimum it announces, if any."""
+        context = self.context(repository, "start blob upload")
+        response = self.send(
+            "POST", f"/v2/{repository}/blobs/uploads/", context, headers={"Content-Length": "0"}
+        )
+        return self._session(expect(response, context, 202), context)
+
+    def mount_blob(self, repository: str, digest: str, source: str) -> UploadSession | None:
+        """Mount `digest` from `source` (same registry): None when mounted (201), else the
+        ordinary upload session the registry opened instead (202)."""
+        context = self.context(repository, f"mount blob {digest[:19]} from {source}")
+        query = f"?mount={quote(digest, safe=':')}&from={quote(source, safe='/')}"
+        response = self.send(
+            "POST", f"/v2/{repository}/blobs/uploads/{query}", context, headers={"Content-Length": "0"}
+        )
+        if expect(response, context, 201, 202).status_code == 202:
+            return self._session(response, context)
+        _check_digest(response, digest, context)
+        return None
+
+    def upload_single(
+        self, repository: str, digest: str, body: Iterator[bytes] | bytes, length: int
+    ) -> UploadSession | None:
+        """POST the whole body with `?digest=`: None when stored (201), else the session the
+        registry opened instead (202; distribution drops the body, so it must be PUT again)."""
+        context = self.context(repository, f"upload blob {digest[:19]} in one request")
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
+        url = f"/v2/{repository}/blobs/uploads/?digest={quote(digest, safe=':')}"
+        response = self.send("POST", url, context, headers=headers, content=body)
+        if expect(response, context, 201, 202).status_code == 202:
+            return self._session(response, context)
+        _check_digest(response, digest, context)
+        return None
+
+    def patch_chunk(
+        self, repository: str, location: str, digest: str, body: Iterator[bytes] | bytes, start: int, length: int
+    ) -> str:
+        """PATCH `length` bytes at offset `start` (`Content-Range: start-end`, inclusive, no `bytes `
+        prefix). Returns the newest Location: the one the registry answered, else `location`."""
+        end = start + length - 1
+        context = self.context(repository, f"upload chunk {start}-{end} of blob {digest[:19]}")
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(length),
+            "Content-Range": f"{start}-{end}",
+        }
+        response = self.send("PATCH", location, context, headers=headers, content=body)
+        # 202 per the spec; AWS ECR answers 201. Its Range header is not trusted: ECR's stops advancing.
+        expect(response, context, 201, 202, 204)
+        given = response.headers.get("Location")
+        return self.resolve(response, given, context) if given else location
 
     # --- manifests -------------------------------------------------------------------
     def manifest_info(self, repository: str, reference: str) -> ManifestInfo | None:

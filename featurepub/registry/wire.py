@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from featurepub.errors import AuthError, Diagnostic, RegistryContext, RegistryError
+from featurepub.registry.retry import RETRYABLE_STATUS
 
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_BODY_SHOWN = 200
 
 

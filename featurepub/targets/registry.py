@@ -1,17 +1,28 @@
-"""A registry as a publish target: the Target protocol over RegistryClient."""
+"""A registry as a publish target: the Target protocol over RegistryClient.
+
+The registry's profile (registry/profiles.py) decides how blobs go up, and explains the
+registry's common refusals: every RegistryError leaving the target carries its hint.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 
 from featurepub.credentials.chain import CredentialChain, default_chain
+from featurepub.errors import RegistryError
 from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import Manifest
 from featurepub.reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from featurepub.registry.auth import RegistryAuth
 from featurepub.registry.client import RegistryClient
+from featurepub.registry.profiles import Profile, explain, profile_for_host
+from featurepub.registry.recovery import upload_with_recovery
+from featurepub.registry.retry import RetryPolicy
 from featurepub.registry.transport import TransportOptions, make_http_client
-from featurepub.registry.upload import upload_monolithic
+from featurepub.registry.upload import upload_blob
 from featurepub.targets.base import Progress
 
 
@@ -23,6 +34,8 @@ class RegistryTarget:
         credentials: CredentialChain | None = None,
         transport: TransportOptions | None = None,
         push: bool = True,
+        retry: RetryPolicy | None = None,
+        profile: Profile | None = None,
     ) -> None:
         options = transport or TransportOptions()
         credential = (credentials or default_chain()).resolve(registry)
@@ -30,32 +43,70 @@ class RegistryTarget:
         plain = is_loopback(registry) or registry in options.insecure_hosts
         self.http: httpx.Client = make_http_client(options, self.auth)
         self.client = RegistryClient(
-            registry, self.http, api_host=DOCKER_HUB_API if registry == DOCKER_HUB else None, plain_http=plain
+            registry,
+            self.http,
+            api_host=DOCKER_HUB_API if registry == DOCKER_HUB else None,
+            plain_http=plain,
+            retry=retry,
         )
         self.registry = registry
+        self.profile = profile or profile_for_host(registry)
+        # Where each blob is known to be, so another repository can mount it instead of uploading.
+        self._holders: dict[str, list[str]] = {}
+
+    @contextmanager
+    def _explained(self) -> Iterator[None]:
+        try:
+            yield
+        except RegistryError as exc:
+            explain(exc, self.profile)
+            raise
+
+    def _holds(self, repository: str, digest: str) -> None:
+        holders = self._holders.setdefault(digest, [])
+        if repository not in holders:
+            holders.append(repository)
 
     @property
     def display_name(self) -> str:
         return self.registry
 
     def list_tags(self, repository: str) -> list[str]:
-        return self.client.list_tags(repository)
+        with self._explained():
+            return self.client.list_tags(repository)
 
     def tag_digest(self, repository: str, tag: str) -> str | None:
-        info = self.client.manifest_info(repository, tag)
+        with self._explained():
+            info = self.client.manifest_info(repository, tag)
         return info.digest if info else None
 
     def read_manifest(self, repository: str, reference: str) -> Manifest | None:
-        return self.client.get_manifest(repository, reference)
+        with self._explained():
+            return self.client.get_manifest(repository, reference)
 
     def has_blob(self, repository: str, digest: str) -> bool:
-        return self.client.blob_exists(repository, digest)
+        with self._explained():
+            found = self.client.blob_exists(repository, digest)
+        if found:
+            self._holds(repository, digest)
+        return found
 
     def push_blob(self, repository: str, blob: Blob, progress: Progress | None = None) -> int:
-        return upload_monolithic(self.client, repository, blob, progress)
+        # Each attempt is a whole upload from a new session; recovery decides whether to try again.
+        sources = tuple(r for r in self._holders.get(blob.digest, ()) if r != repository)
+        with self._explained():
+            sent = upload_with_recovery(
+                self.client,
+                repository,
+                blob,
+                lambda: upload_blob(self.client, repository, blob, self.profile, progress, mount_from=sources),
+            )
+        self._holds(repository, blob.digest)
+        return sent
 
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
-        return self.client.put_manifest(repository, tag, manifest)
+        with self._explained():
+            return self.client.put_manifest(repository, tag, manifest)
 
     def close(self) -> None:
         self.http.close()

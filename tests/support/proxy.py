@@ -64,6 +64,10 @@ class Rule:
     def after(self, request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
         return response
 
+    def cut_body(self, head: ProxyRequest) -> bool:
+        """True to read only half of this request's body and then close the connection."""
+        return False
+
 
 @dataclass
 class LoggedRequest:
@@ -165,6 +169,14 @@ class RegistryProxy:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _serve(self) -> None:
+                head = ProxyRequest(self.command, self.path, dict(self.headers.items()), b"")
+                if any(rule.cut_body(head) for rule in proxy.rules):
+                    length = int(self.headers.get("Content-Length") or 0)
+                    self.rfile.read(length // 2)
+                    proxy._record(head, 0)
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 request = ProxyRequest(self.command, self.path, dict(self.headers.items()), self._read_body())
                 try:
                     response = proxy._handle(request)
