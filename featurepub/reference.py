@@ -61,7 +61,7 @@ def parse_registry(value: str) -> str:
     host, port = _split_port(raw)
     if not (_HOSTNAME.fullmatch(host) or _IPV6.fullmatch(host)):
         raise InvalidReferenceError(f"registry {value!r} is not a valid host name")
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+    if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise InvalidReferenceError(f"registry {value!r} has an invalid port {port!r}")
     return raw.lower()
 
@@ -173,6 +173,7 @@ class Reference:
         else:
             registry = default_registry
             repository = text
+        repository = repository.strip("/")
         if registry in _DOCKER_HUB_ALIASES:
             registry = DOCKER_HUB
             if "/" not in repository:

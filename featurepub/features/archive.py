@@ -57,19 +57,23 @@ def source_date_epoch() -> int:
     return max(epoch, 0)
 
 
-def _ignore_spec(root: Path) -> pathspec.GitIgnoreSpec | None:
+def _ignore_spec(root: Path, problems: list[Problem]) -> pathspec.GitIgnoreSpec | None:
     ignore = root / IGNORE_FILE
     if not ignore.is_file():
         return None
-    with ignore.open(encoding="utf-8") as handle:
-        return pathspec.GitIgnoreSpec.from_lines(handle)
+    try:
+        with ignore.open(encoding="utf-8") as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        problems.append(Problem(ignore, f"cannot be used: {exc}"))
+        return None
 
 
 def scan(root: Path) -> tuple[list[Entry], list[Problem]]:
     """List what the archive of `root` will hold, in archive order, and what stops it."""
     entries: list[Entry] = []
     problems: list[Problem] = []
-    spec = _ignore_spec(root)
+    spec = _ignore_spec(root, problems)
     real_root = root.resolve()
     _walk(root, PurePosixPath(), spec, real_root, entries, problems)
     return entries, problems
@@ -131,11 +135,13 @@ def _walk(
 def _symlink_problem(path: Path, target: str, real_root: Path) -> str | None:
     if os.path.isabs(target):
         return f"symlink to the absolute path {target!r}: use a relative link inside the feature"
-    resolved = Path(os.path.normpath(path.parent.resolve() / target))
-    try:
-        resolved.relative_to(real_root)
-    except ValueError:
-        return f"symlink {target!r} points outside the feature folder"
+    # Both the link as written and where it finally leads (through other links) must stay inside.
+    lexical = Path(os.path.normpath(path.parent.resolve() / target))
+    for where in (lexical, path.resolve()):
+        try:
+            where.relative_to(real_root)
+        except ValueError:
+            return f"symlink {target!r} points outside the feature folder"
     return None
 
 
