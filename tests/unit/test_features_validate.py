@@ -1,0 +1,497 @@
+"""featurepub.features: load_collection + validate report every problem, each tied to its file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from featurepub.errors import FeatureError, Problem
+from featurepub.features.collection import find_feature_dirs, load_collection
+from featurepub.features.validate import validate_metadata, version_problem
+
+from .featuretree import INSTALL, METADATA, load, minimal_metadata, problems_of, write_feature
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample-features"
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    folder = tmp_path / "collection" / "src"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _only(problems: list[Problem]) -> Problem:
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+# --- what loads ------------------------------------------------------------------------------------------
+
+
+def test_minimal_feature_loads(src: Path) -> None:
+    write_feature(src, "hello")
+    collection = load(src.parent)
+    assert [f.id for f in collection.features] == ["hello"]
+    feature = collection.features[0]
+    assert feature.version == "1.0.0"
+    assert feature.directory == src / "hello"
+    assert feature.metadata_path == src / "hello" / METADATA
+    assert collection.single is False
+
+
+def test_jsonc_with_comments_and_trailing_commas_loads(src: Path) -> None:
+    text = """
+    // a line comment
+    {
+        /* a block
+           comment */
+        "id": "jsonc", // trailing comment
+        "version": "1.2.3",
+        "name": "JSONC",
+        "keywords": ["a", "b",],
+        "options": {
+            "flag": {"type": "boolean", "default": true,},
+        },
+    }
+    """
+    write_feature(src, "jsonc", text)
+    feature = load(src).features[0]
+    assert feature.metadata["keywords"] == ["a", "b"]
+    assert feature.metadata["options"]["flag"]["default"] is True
+    # file order is kept
+    assert list(feature.metadata) == ["id", "version", "name", "keywords", "options"]
+
+
+def test_utf8_bom_is_accepted(src: Path) -> None:
+    write_feature(src, "bom", b"\xef\xbb\xbf" + json.dumps(minimal_metadata("bom")).encode())
+    assert load(src).features[0].id == "bom"
+
+
+def test_features_are_in_id_order_and_hidden_folders_skipped(src: Path) -> None:
+    for feature_id in ["zeta", "alpha", "mid"]:
+        write_feature(src, feature_id)
+    (src / ".github").mkdir()
+    (src / "README.md").write_text("not a feature\n")
+    assert [f.id for f in load(src).features] == ["alpha", "mid", "zeta"]
+
+
+def test_full_valid_metadata_loads(src: Path) -> None:
+    metadata = minimal_metadata(
+        "full",
+        options={
+            "flag": {"type": "boolean", "default": False},
+            "flavour": {"type": "string", "enum": ["a", "b"], "default": "a"},
+            "free": {"type": "string", "proposals": ["x"], "default": "anything"},
+        },
+        dependsOn={"ghcr.io/owner/features/other:1": {}, "localhost:5000/ns/dep": {"flag": True}},
+        installsAfter=["ghcr.io/owner/features/base"],
+        legacyIds=["old-full", "older_full"],
+        deprecated=False,
+        containerEnv={"A": "1"},
+    )
+    write_feature(src, "full", metadata)
+    feature = load(src).features[0]
+    assert feature.legacy_ids == ["old-full", "older_full"]
+    assert feature.installs_after == ["ghcr.io/owner/features/base"]
+    assert set(feature.depends_on) == {"ghcr.io/owner/features/other:1", "localhost:5000/ns/dep"}
+
+
+# --- one problem per kind --------------------------------------------------------------------------------
+
+_OPT = "options"
+
+
+def _without(key: str) -> dict[str, Any]:
+    metadata = minimal_metadata("feat")
+    del metadata[key]
+    return metadata
+
+
+PROBLEM_CASES: list[tuple[str, dict[str, Any] | str, str]] = [
+    ("missing id", _without("id"), "'id' is required"),
+    ("missing version", _without("version"), "'version' is required"),
+    ("missing name", _without("name"), "'name' is required"),
+    ("blank name", minimal_metadata("feat", name="   "), "'name' is required"),
+    ("id not a string", {**minimal_metadata("feat"), "id": 7}, "'id' is required"),
+    ("id differs from folder", minimal_metadata("other"), "does not match its folder name 'feat'"),
+    ("version with leading v", minimal_metadata("feat", version="v1.0.0"), "leading 'v': use '1.0.0'"),
+    ("version with build", minimal_metadata("feat", version="1.0.0+build.5"), "build metadata"),
+    ("version not semver", minimal_metadata("feat", version="1.0"), "not strict semver"),
+    ("version not a string", minimal_metadata("feat", version=1), "non-empty string"),
+    (
+        "option type",
+        minimal_metadata("feat", options={"o": {"type": "number", "default": 1}}),
+        '\'type\' must be "boolean" or "string"',
+    ),
+    (
+        "option default wrong type",
+        minimal_metadata("feat", options={"o": {"type": "boolean", "default": "true"}}),
+        "default 'true' is not a boolean",
+    ),
+    (
+        "string option with boolean default",
+        minimal_metadata("feat", options={"o": {"type": "string", "default": False}}),
+        "is not a string",
+    ),
+    (
+        "option without default",
+        minimal_metadata("feat", options={"o": {"type": "string"}}),
+        "'default' is required",
+    ),
+    (
+        "enum on boolean",
+        minimal_metadata("feat", options={"o": {"type": "boolean", "default": True, "enum": [True]}}),
+        "'enum' is only allowed on string options",
+    ),
+    (
+        "default not in enum",
+        minimal_metadata("feat", options={"o": {"type": "string", "default": "c", "enum": ["a", "b"]}}),
+        "default 'c' is not one of its enum values",
+    ),
+    (
+        "empty enum",
+        minimal_metadata("feat", options={"o": {"type": "string", "default": "", "proposals": []}}),
+        "'proposals' is empty",
+    ),
+    (
+        "enum not strings",
+        minimal_metadata("feat", options={"o": {"type": "string", "default": "a", "proposals": ["a", 1]}}),
+        "must be a list of strings",
+    ),
+    ("options not an object", minimal_metadata("feat", options=["o"]), "'options' must be an object"),
+    ("option not an object", minimal_metadata("feat", options={"o": "string"}), "option 'o' must be an object"),
+    (
+        "option id characters",
+        minimal_metadata("feat", options={"o.x": {"type": "string", "default": ""}}),
+        "ids may only use letters",
+    ),
+    (
+        "dependsOn not an object",
+        minimal_metadata("feat", dependsOn=["ghcr.io/a/b"]),
+        "'dependsOn' must be an object",
+    ),
+    (
+        "dependsOn short reference",
+        minimal_metadata("feat", dependsOn={"owner/feature": {}}),
+        "must be a full reference",
+    ),
+    (
+        "dependsOn bad reference",
+        minimal_metadata("feat", dependsOn={"ghcr.io/Owner/feature": {}}),
+        "dependsOn 'ghcr.io/Owner/feature'",
+    ),
+    (
+        "dependsOn options not an object",
+        minimal_metadata("feat", dependsOn={"ghcr.io/a/b": True}),
+        "options must be an object",
+    ),
+    (
+        "installsAfter not a list",
+        minimal_metadata("feat", installsAfter="ghcr.io/a/b"),
+        "'installsAfter' must be a list",
+    ),
+    ("installsAfter bad item", minimal_metadata("feat", installsAfter=[""]), "must be a non-empty string"),
+    ("legacyIds not a list", minimal_metadata("feat", legacyIds="old"), "'legacyIds' must be a list of strings"),
+    ("legacyIds not strings", minimal_metadata("feat", legacyIds=[1]), "'legacyIds' must be a list of strings"),
+    ("legacyIds invalid", minimal_metadata("feat", legacyIds=["Old_Feat"]), "not a valid OCI repository name"),
+    ("legacyIds duplicated", minimal_metadata("feat", legacyIds=["old", "old"]), "'old' is listed twice"),
+    ("legacyIds equal id", minimal_metadata("feat", legacyIds=["feat"]), "repeats the feature's own id"),
+    ("deprecated not bool", minimal_metadata("feat", deprecated="yes"), "'deprecated' must be true or false"),
+    ("containerEnv values", minimal_metadata("feat", containerEnv={"A": 1}), "'containerEnv' must be an object"),
+    ("NaN value", '{"id": "feat", "version": "1.0.0", "name": "n", "x": {"y": NaN}}', "x.y is nan"),
+    ("Infinity value", '{"id": "feat", "version": "1.0.0", "name": "n", "l": [-Infinity]}', "l[0] is -inf"),
+    ("malformed JSON", '{"id": "feat", "version": ', "is not valid JSON"),
+    ("non-object JSON", '["feat"]', "must hold a JSON object, not list"),
+    ("JSON null", "null", "must hold a JSON object"),
+    ("empty file", "", "is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "fragment"), [c[1:] for c in PROBLEM_CASES], ids=[c[0] for c in PROBLEM_CASES]
+)
+def test_each_problem_is_reported_on_the_metadata_file(
+    src: Path, metadata: dict[str, Any] | str, fragment: str
+) -> None:
+    write_feature(src, "feat", metadata)
+    problem = _only(problems_of(src))
+    assert problem.path == src / "feat" / METADATA
+    assert fragment in problem.message
+    assert str(problem) == f"{problem.path}: {problem.message}"
+
+
+def test_id_not_a_valid_oci_component(src: Path) -> None:
+    write_feature(src, "My_Feature", minimal_metadata("My_Feature"))
+    problem = _only(problems_of(src))
+    assert problem.path == src / "My_Feature" / METADATA
+    assert "not a valid OCI repository name component" in problem.message
+
+
+def test_non_utf8_metadata(src: Path) -> None:
+    write_feature(src, "feat", b'{"id": "feat", "name": "\xff"}')
+    problem = _only(problems_of(src))
+    assert problem.path == src / "feat" / METADATA
+    assert "not UTF-8 (byte 24)" in problem.message
+
+
+def test_missing_metadata_file(src: Path) -> None:
+    (src / "feat").mkdir()
+    (src / "feat" / INSTALL).write_text("#!/bin/sh\n")
+    problem = _only(problems_of(src))
+    assert problem.path == src / "feat" / METADATA
+    assert "missing" in problem.message
+
+
+def test_missing_install_script(src: Path) -> None:
+    write_feature(src, "feat", install=False)
+    problem = _only(problems_of(src))
+    assert problem.path == src / "feat" / INSTALL
+    assert "install.sh" in problem.message
+
+
+def test_install_script_that_is_a_folder(src: Path) -> None:
+    folder = write_feature(src, "feat", install=False)
+    (folder / INSTALL).mkdir()
+    assert _only(problems_of(src)).path == folder / INSTALL
+
+
+def test_oversized_metadata(src: Path) -> None:
+    padding = " " * (1024 * 1024)
+    write_feature(src, "feat", json.dumps(minimal_metadata("feat")) + padding)
+    problem = _only(problems_of(src))
+    assert "refused" in problem.message
+
+
+# --- duplicates across features --------------------------------------------------------------------------
+
+
+def test_legacy_id_claimed_by_another_feature(src: Path) -> None:
+    write_feature(src, "alpha", minimal_metadata("alpha", legacyIds=["beta"]))
+    write_feature(src, "beta")
+    problem = _only(problems_of(src))
+    assert problem.path == src / "beta" / METADATA
+    assert "'beta' is also claimed by" in problem.message
+    assert str(src / "alpha" / METADATA) in problem.message
+
+
+def test_same_legacy_id_in_two_features(src: Path) -> None:
+    write_feature(src, "alpha", minimal_metadata("alpha", legacyIds=["old"]))
+    write_feature(src, "beta", minimal_metadata("beta", legacyIds=["old"]))
+    problem = _only(problems_of(src))
+    assert problem.path == src / "beta" / METADATA
+    assert "'old' is also claimed" in problem.message
+
+
+# --- file tree problems ----------------------------------------------------------------------------------
+
+
+def test_symlink_escaping_the_folder(src: Path) -> None:
+    folder = write_feature(src, "feat")
+    (src / "secret.txt").write_text("secret\n")
+    (folder / "escape").symlink_to("../secret.txt")
+    problem = _only(problems_of(src))
+    assert problem.path == folder / "escape"
+    assert "points outside the feature folder" in problem.message
+
+
+def test_absolute_symlink(src: Path) -> None:
+    folder = write_feature(src, "feat")
+    (folder / "abs").symlink_to(folder / INSTALL)  # absolute even though it points inside
+    problem = _only(problems_of(src))
+    assert problem.path == folder / "abs"
+    assert "absolute path" in problem.message
+
+
+def test_symlink_in_a_subfolder_escaping(src: Path) -> None:
+    folder = write_feature(src, "feat", files={"lib/a.sh": b"echo\n"})
+    (folder / "lib" / "up").symlink_to("../../feat-other")
+    assert _only(problems_of(src)).path == folder / "lib" / "up"
+
+
+def test_internal_symlinks_are_fine(src: Path) -> None:
+    folder = write_feature(src, "feat", files={"lib/a.sh": b"echo\n"})
+    (folder / "lib" / "b.sh").symlink_to("a.sh")
+    (folder / "lib" / "root").symlink_to("..")
+    (folder / "dangling").symlink_to("does-not-exist")
+    assert load(src).features[0].id == "feat"
+
+
+def test_symlink_chain_escaping_the_folder(src: Path) -> None:
+    folder = write_feature(src, "feat")
+    (src / "secret").write_text("secret\n")
+    (folder / "d").symlink_to(".")
+    (folder / "e").symlink_to("d/../secret")
+    assert (folder / "e").resolve() == (src / "secret").resolve()  # it really escapes
+    problems = problems_of(src)
+    assert [p.path for p in problems] == [folder / "e"]
+
+
+def test_non_utf8_file_name(src: Path) -> None:
+    folder = write_feature(src, "feat")
+    bad = os.fsencode(folder) + b"/bad\xff.txt"
+    with open(bad, "wb") as handle:
+        handle.write(b"x")
+    problem = _only(problems_of(src))
+    assert os.fsencode(problem.path) == bad
+    assert "not valid UTF-8" in problem.message
+
+
+def test_fifo_cannot_be_packaged(src: Path) -> None:
+    folder = write_feature(src, "feat")
+    os.mkfifo(folder / "pipe")
+    problem = _only(problems_of(src))
+    assert problem.path == folder / "pipe"
+    assert "not a regular file, folder or symlink" in problem.message
+
+
+def test_ignored_fifo_is_not_a_problem(src: Path) -> None:
+    folder = write_feature(src, "feat", files={".featureignore": b"pipe\n"})
+    os.mkfifo(folder / "pipe")
+    assert load(src).features[0].id == "feat"
+
+
+def test_fifo_inside_git_is_ignored(src: Path) -> None:
+    folder = write_feature(src, "feat", files={".git/HEAD": b"ref: refs/heads/main\n"})
+    os.mkfifo(folder / ".git" / "pipe")
+    assert load(src).features[0].id == "feat"
+
+
+# --- all problems at once --------------------------------------------------------------------------------
+
+
+def test_every_problem_of_every_feature_is_reported_at_once(src: Path) -> None:
+    write_feature(src, "aaa", minimal_metadata("aaa", version="v1"))
+    write_feature(src, "bbb", '{"id": "bbb",')
+    write_feature(src, "ccc")  # valid
+    ddd = write_feature(src, "ddd", minimal_metadata("wrong", options={"o": {"type": "int"}}), install=False)
+    os.mkfifo(ddd / "pipe")
+    problems = problems_of(src)
+    by_path: dict[Path, list[str]] = {}
+    for problem in problems:
+        by_path.setdefault(problem.path, []).append(problem.message)
+    assert set(by_path) == {
+        src / "aaa" / METADATA,
+        src / "bbb" / METADATA,
+        src / "ddd" / METADATA,
+        src / "ddd" / INSTALL,
+        src / "ddd" / "pipe",
+    }
+    assert len(by_path[src / "ddd" / METADATA]) == 2  # id mismatch and option type
+    assert len(problems) == 6
+
+
+def test_feature_error_message_counts_problems(src: Path) -> None:
+    write_feature(src, "aaa", minimal_metadata("aaa", version="x"))
+    write_feature(src, "bbb", minimal_metadata("bbb", version="y"))
+    with pytest.raises(FeatureError) as info:
+        load_collection(src)
+    assert info.value.message == "2 problems found in the features"
+    assert info.value.exit_code == 2
+
+
+def test_one_feature_with_many_problems(src: Path) -> None:
+    write_feature(src, "feat", {"id": "Feat", "version": "01.0.0", "options": {"o": {"type": "boolean"}}})
+    messages = [p.message for p in problems_of(src)]
+    assert len(messages) == 5, messages  # invalid id, id mismatch, version, name, default
+
+
+# --- where the features are ------------------------------------------------------------------------------
+
+
+def test_single_feature_folder_does_not_need_id_equal_to_folder(tmp_path: Path) -> None:
+    folder = write_feature(tmp_path, "checkout-name", minimal_metadata("real-id"))
+    collection = load(folder)
+    assert collection.single is True
+    assert [f.id for f in collection.features] == ["real-id"]
+    assert find_feature_dirs(folder) == ([folder], True)
+
+
+def test_single_feature_folder_is_still_validated(tmp_path: Path) -> None:
+    folder = write_feature(tmp_path, "x", minimal_metadata("x", version="1"), install=False)
+    assert {p.path.name for p in problems_of(folder)} == {METADATA, INSTALL}
+
+
+def test_collection_as_parent_or_as_src(src: Path) -> None:
+    write_feature(src, "one")
+    write_feature(src, "two")
+    from_parent = load(src.parent)
+    from_src = load(src)
+    assert [f.id for f in from_parent.features] == [f.id for f in from_src.features] == ["one", "two"]
+    assert [f.directory for f in from_parent.features] == [src / "one", src / "two"]
+
+
+def test_collection_without_src_uses_its_children(tmp_path: Path) -> None:
+    write_feature(tmp_path / "features", "one")
+    assert [f.id for f in load(tmp_path / "features").features] == ["one"]
+
+
+def test_in_a_collection_id_must_match_folder(src: Path) -> None:
+    write_feature(src, "folder", minimal_metadata("real-id"))
+    assert "does not match its folder name" in _only(problems_of(src)).message
+
+
+def test_path_that_does_not_exist(tmp_path: Path) -> None:
+    problem = _only(problems_of(tmp_path / "nope"))
+    assert problem.path == tmp_path / "nope"
+    assert "does not exist" in problem.message
+
+
+def test_path_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    assert "is not a folder" in _only(problems_of(tmp_path / "f")).message
+
+
+def test_empty_collection(src: Path) -> None:
+    problem = _only(problems_of(src.parent))
+    assert problem.path == src.parent
+    assert "holds no features" in problem.message
+
+
+def test_bundled_sample_features_validate() -> None:
+    collection = load(SAMPLES)
+    assert len(collection.features) == 5
+    assert [f.id for f in collection.features] == sorted(f.id for f in collection.features)
+    assert {f.id for f in collection.features} == {
+        "common-utils",
+        "deprecated-tool",
+        "hello-cli",
+        "node-tool",
+        "shell-prompt",
+    }
+    assert load(SAMPLES / "src").features == collection.features
+
+
+# --- validate_metadata and version_problem directly ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [
+        ("1.2.3", True),
+        ("0.0.0", True),
+        ("1.2.3-rc.1", True),
+        ("1.2.3-alpha.beta.1", True),
+        ("V1.2.3", False),
+        ("1.2", False),
+        ("01.2.3", False),
+        ("1.2.3+b", False),
+        ("1.2.3-rc.1+b", False),
+        ("", False),
+        (None, False),
+        (1.2, False),
+    ],
+)
+def test_version_problem(version: object, ok: bool) -> None:
+    assert (version_problem(version) is None) is ok
+
+
+def test_validate_metadata_without_expected_id(tmp_path: Path) -> None:
+    folder = write_feature(tmp_path, "f", minimal_metadata("g"))
+    assert validate_metadata(minimal_metadata("g"), folder, folder / METADATA, expected_id=None) == []
+    found = validate_metadata(minimal_metadata("g"), folder, folder / METADATA, expected_id="f")
+    assert [p.path for p in found] == [folder / METADATA]

@@ -1,0 +1,137 @@
+"""featurepub.publishing.report and featurepub.errors: what a run reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from featurepub.errors import (
+    EXIT_AUTH,
+    EXIT_INCOMPLETE,
+    EXIT_INVALID,
+    EXIT_REGISTRY,
+    AuthError,
+    ConfigError,
+    FeatureError,
+    FeaturepubError,
+    InvalidReferenceError,
+    Problem,
+    RegistryContext,
+    RegistryError,
+)
+from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
+
+DIGEST = "sha256:" + "a" * 64
+
+
+def repo(name: str, status: Status, *tags: tuple[str, Status], uploaded: int = 0) -> RepositoryResult:
+    return RepositoryResult(name, status, [TagResult(t, s) for t, s in tags], bytes_uploaded=uploaded)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([Status.PUBLISHED], Status.PUBLISHED),
+        ([Status.UNCHANGED], Status.UNCHANGED),
+        ([Status.UNCHANGED, Status.PUBLISHED], Status.PUBLISHED),
+        ([Status.PUBLISHED, Status.SKIPPED], Status.SKIPPED),
+        ([Status.PUBLISHED, Status.NOT_ATTEMPTED], Status.NOT_ATTEMPTED),
+        ([Status.NOT_ATTEMPTED, Status.FAILED, Status.PUBLISHED], Status.FAILED),
+        ([Status.PLANNED, Status.UNCHANGED], Status.PLANNED),
+    ],
+)
+def test_feature_status_is_the_worst_repository_status(statuses: list[Status], expected: Status) -> None:
+    result = FeatureResult("f", "1.0.0", DIGEST, 1, [repo(f"ns/r{i}", s) for i, s in enumerate(statuses)])
+    assert result.status is expected
+    assert result.ok is (expected not in (Status.FAILED, Status.NOT_ATTEMPTED))
+
+
+def test_report_json_has_the_reference_cli_shape() -> None:
+    primary = repo(
+        "ns/feat",
+        Status.PUBLISHED,
+        ("1.2.0", Status.PUBLISHED),
+        ("1.2", Status.PUBLISHED),
+        ("1", Status.UNCHANGED),
+        uploaded=100,
+    )
+    legacy = repo("ns/old", Status.FAILED, ("1.2.0", Status.FAILED), uploaded=7)
+    legacy.error = "boom"
+    legacy.note = "a note"
+    report = PublishReport("ghcr.io", "ns", [FeatureResult("feat", "1.2.0", DIGEST, 10, [primary, legacy])])
+    report.collection = repo("ns", Status.PUBLISHED, ("latest", Status.PUBLISHED), uploaded=3)
+    out = report.to_json()
+    assert list(out) == ["feat"]
+    entry = out["feat"]
+    assert entry["publishedTags"] == ["1.2.0", "1.2"]  # only what this run published, in push order
+    assert entry["digest"] == DIGEST
+    assert entry["version"] == "1.2.0"
+    assert entry["status"] == "failed"
+    assert entry["repositories"][1] == {
+        "repository": "ns/old",
+        "status": "failed",
+        "tags": {"1.2.0": "failed"},
+        "bytesUploaded": 7,
+        "note": "a note",
+        "error": "boom",
+    }
+    assert "note" not in entry["repositories"][0]
+    assert report.bytes_uploaded == 110
+    assert report.ok is False
+    summary = report.summary_json()
+    assert summary["ok"] is False
+    assert summary["bytesUploaded"] == 110
+    assert summary["collection"]["tags"] == {"latest": "published"}
+    assert summary["dryRun"] is False
+
+
+def test_report_ok_depends_on_collection_too() -> None:
+    report = PublishReport("t", "ns", [FeatureResult("f", "1.0.0", DIGEST, 1, [repo("ns/f", Status.UNCHANGED)])])
+    assert report.ok
+    assert report.summary_json()["collection"] is None
+    report.collection = repo("ns", Status.NOT_ATTEMPTED)
+    assert not report.ok
+    report.collection = repo("ns", Status.SKIPPED)
+    assert report.ok
+
+
+def test_status_values_are_strings() -> None:
+    assert [s.value for s in Status] == ["published", "unchanged", "skipped", "failed", "not-attempted", "planned"]
+    assert Status("skipped") is Status.SKIPPED
+
+
+# --- errors ----------------------------------------------------------------------------------------------
+
+
+def test_exit_codes() -> None:
+    assert (EXIT_INCOMPLETE, EXIT_INVALID, EXIT_AUTH, EXIT_REGISTRY) == (1, 2, 3, 4)
+    context = RegistryContext("r")
+    assert FeaturepubError("x").exit_code == 1
+    assert ConfigError("x").exit_code == 2
+    assert InvalidReferenceError("x").exit_code == 2
+    assert FeatureError([]).exit_code == 2
+    assert RegistryError("x", context=context).exit_code == 4
+    assert AuthError("x", context=context).exit_code == 3
+
+
+def test_error_text_with_and_without_hint() -> None:
+    assert str(FeaturepubError("broke")) == "broke"
+    assert str(FeaturepubError("broke", hint="fix it")) == "broke (fix it)"
+
+
+def test_feature_error_counts() -> None:
+    one = FeatureError([Problem(Path("a"), "m")])
+    assert one.message == "1 problem found in the features"
+    assert FeatureError([]).message == "0 problems found in the features"
+    assert str(one.problems[0]) == "a: m"
+
+
+def test_registry_error_prefixes_context() -> None:
+    error = RegistryError(
+        "HTTP 500", context=RegistryContext("ghcr.io", "a/b", "push"), status=500, retryable=True
+    )
+    assert error.message == "push on ghcr.io/a/b: HTTP 500"
+    assert error.diagnostics == []
+    assert error.codes == set()
+    assert error.retryable
