@@ -3,18 +3,23 @@
 Per repository: blobs first, then the exact version tag, then floating tags from most
 to least specific, so no tag ever points at content that is not there and `latest`
 never moves to a version whose exact tag failed. The collection goes last, and only
-when every feature is in place.
+when every feature is in place, which makes it the mark of a complete run: while it
+matches what this run would push, an exact tag that is already there is trusted to have
+its floating tags too (one request per feature); otherwise they are checked and repaired,
+so re-running after an interrupted publish finishes the job.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from featurepub.errors import FeaturepubError
-from featurepub.publish.events import Event, EventKind, Listener, ignore
-from featurepub.publish.plan import Artifact, Plan
-from featurepub.publish.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
-from featurepub.publish.tags import tags_for
+from featurepub.publishing.events import Event, EventKind, Listener, ignore
+from featurepub.publishing.plan import Artifact, FeaturePlan, Plan
+from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
+from featurepub.publishing.tags import tags_for
 from featurepub.targets.base import Target
 
 COLLECTION_TAG = "latest"
@@ -25,14 +30,48 @@ class PublishOptions:
     force: bool = False
     dry_run: bool = False
     keep_going: bool = False
+    concurrency: int = 1  # features published at once
 
 
 class _Run:
-    def __init__(self, target: Target, options: PublishOptions, emit: Listener) -> None:
+    def __init__(self, target: Target, options: PublishOptions, emit: Listener, previous_complete: bool) -> None:
         self.target = target
         self.options = options
-        self.emit = emit
-        self.stopped = False
+        self._emit = emit
+        self._emit_lock = threading.Lock()
+        self.previous_complete = previous_complete
+        self.stopped = threading.Event()
+        self.known_tags: dict[tuple[str, str], str | None] = {}  # probed once, used once
+
+    def tag_digest(self, repository: str, tag: str) -> str | None:
+        key = (repository, tag)
+        if key in self.known_tags:
+            return self.known_tags.pop(key)
+        return self.target.tag_digest(repository, tag)
+
+    def emit(self, event: Event) -> None:
+        with self._emit_lock:  # listeners need not be thread-safe
+            self._emit(event)
+
+    def publish_feature(self, feature_plan: FeaturePlan) -> FeatureResult:
+        repositories: list[RepositoryResult] = []
+        for repository in feature_plan.repositories:
+            if self.stopped.is_set() or any(r.status is Status.FAILED for r in repositories):
+                repositories.append(RepositoryResult(repository))
+                continue
+            result = self.publish_repository(
+                feature_plan.id, repository, feature_plan.artifact, feature_plan.version
+            )
+            repositories.append(result)
+            if result.status is Status.FAILED and not self.options.keep_going:
+                self.stopped.set()
+        return FeatureResult(
+            feature_plan.id,
+            feature_plan.version,
+            feature_plan.artifact.manifest.digest,
+            feature_plan.artifact.blobs[-1].size,
+            repositories,
+        )
 
     def publish_repository(
         self, subject: str, repository: str, artifact: Artifact, version: str, *, versioned: bool = True
@@ -53,8 +92,11 @@ class _Run:
     ) -> None:
         repository = result.repository
         digest = artifact.manifest.digest
-        existing = self.target.tag_digest(repository, version)
+        existing = self.tag_digest(repository, version)
         if existing == digest and not self.options.force:
+            if versioned and not self.previous_complete:
+                self._complete_floating_tags(subject, artifact, version, result)
+                return
             result.status = Status.UNCHANGED
             result.tags = [TagResult(version, Status.UNCHANGED)]
             result.note = f"{version} already points at identical content"
@@ -73,10 +115,7 @@ class _Run:
         tags = tags_for(version, self.target.list_tags(repository)) if versioned else [version]
         result.tags = [TagResult(tag, Status.NOT_ATTEMPTED) for tag in tags]
         if self.options.dry_run:
-            for tag in result.tags:
-                tag.status = Status.PLANNED
-            result.status = Status.PLANNED
-            self.emit(Event(EventKind.PLANNED, subject, repository, ", ".join(tags)))
+            self._plan_only(subject, result)
             return
         for blob in artifact.blobs:
             if self.target.has_blob(repository, blob.digest):
@@ -89,47 +128,66 @@ class _Run:
 
             result.bytes_uploaded += self.target.push_blob(repository, blob, progress)
             self.emit(Event(EventKind.BLOB_DONE, subject, repository, blob.digest, blob.size))
-        for tag in result.tags:
+        self._push_tags(subject, artifact, result, result.tags)
+        result.status = Status.PUBLISHED
+
+    def _complete_floating_tags(
+        self, subject: str, artifact: Artifact, version: str, result: RepositoryResult
+    ) -> None:
+        """The exact tag is in place but the last run did not finish: check each floating tag."""
+        repository = result.repository
+        digest = artifact.manifest.digest
+        floating = tags_for(version, self.target.list_tags(repository))[1:]
+        result.tags = [TagResult(version, Status.UNCHANGED)]
+        missing = []
+        for tag in floating:
+            if self.target.tag_digest(repository, tag) == digest:
+                result.tags.append(TagResult(tag, Status.UNCHANGED))
+            else:
+                missing.append(TagResult(tag, Status.NOT_ATTEMPTED))
+        result.tags.extend(missing)
+        if not missing:
+            result.status = Status.UNCHANGED
+            result.note = f"{version} and its floating tags already point at identical content"
+            self.emit(Event(EventKind.UNCHANGED, subject, repository, result.note))
+        elif self.options.dry_run:
+            self._plan_only(subject, result)
+        else:
+            # The blobs are there: the exact tag was only ever pushed after them.
+            self._push_tags(subject, artifact, result, missing)
+            result.status = Status.PUBLISHED
+            result.note = f"{version} was there; completed floating tags an earlier run did not push"
+
+    def _push_tags(
+        self, subject: str, artifact: Artifact, result: RepositoryResult, tags: list[TagResult]
+    ) -> None:
+        for tag in tags:
             try:
-                self.target.push_manifest(repository, tag.tag, artifact.manifest)
+                self.target.push_manifest(result.repository, tag.tag, artifact.manifest)
             except FeaturepubError as exc:
                 tag.status, tag.error = Status.FAILED, str(exc)
                 raise
             tag.status = Status.PUBLISHED
-            self.emit(Event(EventKind.TAG_PUSHED, subject, repository, tag.tag))
-        result.status = Status.PUBLISHED
+            self.emit(Event(EventKind.TAG_PUSHED, subject, result.repository, tag.tag))
+
+    def _plan_only(self, subject: str, result: RepositoryResult) -> None:
+        planned = [t for t in result.tags if t.status is Status.NOT_ATTEMPTED]
+        for tag in planned:
+            tag.status = Status.PLANNED
+        result.status = Status.PLANNED
+        self.emit(Event(EventKind.PLANNED, subject, result.repository, ", ".join(t.tag for t in planned)))
 
 
 def execute(
     plan: Plan, target: Target, options: PublishOptions | None = None, emit: Listener = ignore
 ) -> PublishReport:
     options = options or PublishOptions()
-    run = _Run(target, options, emit)
+    previous = target.tag_digest(plan.namespace, COLLECTION_TAG)
+    run = _Run(target, options, emit, previous_complete=previous == plan.collection.manifest.digest)
+    run.known_tags[(plan.namespace, COLLECTION_TAG)] = previous
     report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run)
-    for feature_plan in plan.features:
-        repositories: list[RepositoryResult] = []
-        for repository in feature_plan.repositories:
-            if run.stopped:
-                repositories.append(RepositoryResult(repository))
-                continue
-            result = run.publish_repository(
-                feature_plan.id, repository, feature_plan.artifact, feature_plan.version
-            )
-            repositories.append(result)
-            if result.status is Status.FAILED:
-                # Later repositories of this feature wait; later features only with --keep-going.
-                run.stopped = True
-        report.features.append(
-            FeatureResult(
-                feature_plan.id,
-                feature_plan.version,
-                feature_plan.artifact.manifest.digest,
-                feature_plan.artifact.blobs[-1].size,
-                repositories,
-            )
-        )
-        if options.keep_going:
-            run.stopped = False
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
+        report.features = list(pool.map(run.publish_feature, plan.features))
     if all(f.ok for f in report.features):
         report.collection = run.publish_repository(
             "collection", plan.namespace, plan.collection, COLLECTION_TAG, versioned=False
