@@ -20,6 +20,7 @@ import httpx
 from featurepub.errors import AuthError, RegistryContext, RegistryError
 from featurepub.oci import mediatypes
 from featurepub.oci.manifest import Manifest
+from featurepub.reference import is_valid_digest
 from featurepub.registry.auth import RegistryAuth, TokenRefused
 from featurepub.registry.retry import NO_RETRIES, RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from featurepub.registry.wire import error_from_response, expect
@@ -91,7 +92,7 @@ class RegistryClient:
                 f"the token endpoint refused the credentials (HTTP {exc.status})",
                 context=context,
                 status=exc.status,
-                hint="check the username and password or token for this registry",
+                hint=self._auth_hint(),
             ) from None
         except httpx.TimeoutException as exc:
             raise RegistryError(f"timed out ({type(exc).__name__})", context=context, retryable=True) from None
@@ -157,8 +158,17 @@ class RegistryClient:
     def _auth_hint(self) -> str:
         auth = self.auth
         if auth is not None and auth.credential is not None:
-            return f"the registry refused the credentials from {auth.credential.source}"
-        return "no credentials found: set DEVCONTAINERS_OCI_AUTH or run docker login"
+            hint = f"the registry refused the credentials from {auth.credential.source}"
+            if ".dkr.ecr." in self.registry and self.registry.endswith(".amazonaws.com"):
+                hint += (
+                    "; ECR passwords last 12 hours and the user must be AWS: aws ecr get-login-password | "
+                    f"featurepub login --username AWS --password-stdin {self.registry}"
+                )
+            return hint
+        return (
+            f"no credentials found: run featurepub login {self.registry}, set DEVCONTAINERS_OCI_AUTH, "
+            "or docker login (featurepub auth status shows where it looked)"
+        )
 
     def resolve(self, response: httpx.Response, location: str | None, context: RegistryContext) -> str:
         if not location:
@@ -204,9 +214,7 @@ class RegistryClient:
     def open_upload(self, repository: str) -> UploadSession:
         """POST a new upload session; its Location and the chunk minimum it announces, if any."""
         context = self.context(repository, "start blob upload")
-        response = self.send(
-            "POST", f"/v2/{repository}/blobs/uploads/", context, headers={"Content-Length": "0"}
-        )
+        response = self.send("POST", f"/v2/{repository}/blobs/uploads/", context, headers={"Content-Length": "0"})
         return self._session(expect(response, context, 202), context)
 
     def mount_blob(self, repository: str, digest: str, source: str) -> UploadSession | None:
@@ -265,10 +273,17 @@ class RegistryClient:
         )
         if expect(response, context, 200, 404).status_code == 404:
             return None
+        digest = response.headers.get("Docker-Content-Digest", "")
+        if not is_valid_digest(digest):
+            # The header is optional in the spec: hash the manifest itself instead of trusting nothing.
+            manifest = self.get_manifest(repository, reference)
+            if manifest is None:
+                return None
+            return ManifestInfo(manifest.digest, manifest.media_type, manifest.size)
         return ManifestInfo(
-            digest=response.headers.get("Docker-Content-Digest", ""),
+            digest=digest,
             media_type=response.headers.get("Content-Type", "").split(";")[0].strip(),
-            size=int(response.headers.get("Content-Length") or 0),
+            size=_content_length(response),
         )
 
     def get_manifest(self, repository: str, reference: str) -> Manifest | None:
@@ -308,6 +323,12 @@ class RegistryClient:
         response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context)
         return expect(response, context, 200).content
 
+    def find_blob(self, repository: str, digest: str) -> bytes | None:
+        """A small blob's bytes, or None when the repository does not hold it."""
+        context = self.context(repository, f"GET blob {digest[:19]}")
+        response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context)
+        return None if expect(response, context, 200, 404).status_code == 404 else response.content
+
     # --- tags ------------------------------------------------------------------------
     def list_tags(self, repository: str) -> list[str]:
         """Every tag, following `Link` pagination; a repository that does not exist has none."""
@@ -323,6 +344,11 @@ class RegistryClient:
             tags.extend(_tags_in(response))
             url = _next_link(response)
         return tags
+
+
+def _content_length(response: httpx.Response) -> int:
+    value = response.headers.get("Content-Length", "")
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 def _tags_in(response: httpx.Response) -> list[str]:

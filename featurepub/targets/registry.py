@@ -6,6 +6,7 @@ registry's common refusals: every RegistryError leaving the target carries its h
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,7 +19,7 @@ from featurepub.oci.manifest import Manifest
 from featurepub.reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from featurepub.registry.auth import RegistryAuth
 from featurepub.registry.client import RegistryClient
-from featurepub.registry.profiles import Profile, explain, profile_for_host
+from featurepub.registry.profiles import Profile, check_depth, explain, profile_for_host
 from featurepub.registry.recovery import upload_with_recovery
 from featurepub.registry.retry import RetryPolicy
 from featurepub.registry.transport import TransportOptions, make_http_client
@@ -38,8 +39,11 @@ class RegistryTarget:
         profile: Profile | None = None,
     ) -> None:
         options = transport or TransportOptions()
-        credential = (credentials or default_chain()).resolve(registry)
-        self.auth = RegistryAuth(credential, push=push)
+        lookup = (credentials or default_chain()).lookup(registry)
+        if options.log is not None:
+            options.log(lookup.describe())  # which source, never the secret
+        api_host = DOCKER_HUB_API if registry == DOCKER_HUB else registry
+        self.auth = RegistryAuth(lookup.credential, push=push, host=api_host)
         plain = is_loopback(registry) or registry in options.insecure_hosts
         self.http: httpx.Client = make_http_client(options, self.auth)
         self.client = RegistryClient(
@@ -53,9 +57,12 @@ class RegistryTarget:
         self.profile = profile or profile_for_host(registry)
         # Where each blob is known to be, so another repository can mount it instead of uploading.
         self._holders: dict[str, list[str]] = {}
+        self._holders_lock = threading.Lock()  # features publish in parallel
 
     @contextmanager
-    def _explained(self) -> Iterator[None]:
+    def _explained(self, repository: str) -> Iterator[None]:
+        """Refuse names the registry cannot hold; add the profile's hint to registry errors."""
+        check_depth(self.profile, self.registry, repository)
         try:
             yield
         except RegistryError as exc:
@@ -63,29 +70,38 @@ class RegistryTarget:
             raise
 
     def _holds(self, repository: str, digest: str) -> None:
-        holders = self._holders.setdefault(digest, [])
-        if repository not in holders:
-            holders.append(repository)
+        with self._holders_lock:
+            holders = self._holders.setdefault(digest, [])
+            if repository not in holders:
+                holders.append(repository)
+
+    def _holders_of(self, digest: str, repository: str) -> tuple[str, ...]:
+        with self._holders_lock:
+            return tuple(r for r in self._holders.get(digest, ()) if r != repository)
 
     @property
     def display_name(self) -> str:
         return self.registry
 
     def list_tags(self, repository: str) -> list[str]:
-        with self._explained():
+        with self._explained(repository):
             return self.client.list_tags(repository)
 
     def tag_digest(self, repository: str, tag: str) -> str | None:
-        with self._explained():
+        with self._explained(repository):
             info = self.client.manifest_info(repository, tag)
         return info.digest if info else None
 
     def read_manifest(self, repository: str, reference: str) -> Manifest | None:
-        with self._explained():
+        with self._explained(repository):
             return self.client.get_manifest(repository, reference)
 
+    def read_blob(self, repository: str, digest: str) -> bytes | None:
+        with self._explained(repository):
+            return self.client.find_blob(repository, digest)
+
     def has_blob(self, repository: str, digest: str) -> bool:
-        with self._explained():
+        with self._explained(repository):
             found = self.client.blob_exists(repository, digest)
         if found:
             self._holds(repository, digest)
@@ -93,8 +109,8 @@ class RegistryTarget:
 
     def push_blob(self, repository: str, blob: Blob, progress: Progress | None = None) -> int:
         # Each attempt is a whole upload from a new session; recovery decides whether to try again.
-        sources = tuple(r for r in self._holders.get(blob.digest, ()) if r != repository)
-        with self._explained():
+        sources = self._holders_of(blob.digest, repository)
+        with self._explained(repository):
             sent = upload_with_recovery(
                 self.client,
                 repository,
@@ -105,7 +121,7 @@ class RegistryTarget:
         return sent
 
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
-        with self._explained():
+        with self._explained(repository):
             return self.client.put_manifest(repository, tag, manifest)
 
     def close(self) -> None:
