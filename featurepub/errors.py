@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from featurepub.redact import redact
+
 # Exit codes, documented in `featurepub --help` and the README.
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1  # the run finished but something was not published
@@ -24,6 +26,9 @@ class FeaturepubError(Exception):
     exit_code = EXIT_INCOMPLETE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # The one gate for error text: whatever went into the message, no secret comes out.
+        message = redact(message)
+        hint = redact(hint) if hint else hint
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -116,5 +121,12 @@ class RegistryError(FeaturepubError):
 
 class AuthError(RegistryError):
     """Credentials are missing, or the registry refused the ones we sent."""
+
+    exit_code = EXIT_AUTH
+
+
+class CredentialError(FeaturepubError):
+    """Credentials could not be read or stored: a credential helper is missing, hangs or fails,
+    or there is no keyring to store them in."""
 
     exit_code = EXIT_AUTH

@@ -57,6 +57,13 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    # The rest of the credential chain: no real keyring, no containers auth.json, no GitHub token.
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "REGISTRY_AUTH_FILE", "all_proxy", "FEATUREPUB_NO_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    runtime = tmp_path / "xdg-runtime"
+    runtime.mkdir()  # skopeo refuses a $XDG_RUNTIME_DIR that does not exist
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
 
 
 def copy_samples(destination: Path, repository_prefix: str) -> Path:

@@ -1,54 +1,151 @@
-"""The credential chain: ask each source in order; the first that knows the host wins."""
+"""The credential chain: ask each source in order; the first that knows the host wins.
+
+The default order (README, "Registries and credentials"): explicit --username and
+--password-stdin; DEVCONTAINERS_OCI_AUTH; featurepub's keyring entry (`featurepub login`);
+the Docker config (credHelpers, credsStore, auths); the containers auth.json;
+GITHUB_TOKEN / GH_TOKEN for ghcr.io; else anonymous. A lookup keeps a trail of what each
+source said, so `featurepub auth status` and `--verbose` can tell which one was used,
+never the secret.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from featurepub.credentials import sources
+from featurepub.redact import register_credential
+
+DOCKER_HELPER_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
 class Credential:
-    """A username and secret for one registry, and which source supplied them."""
+    """A username and secret for one registry, and which source supplied them.
+
+    With `identity_token` the secret is an OAuth2 refresh token (Docker config
+    `identitytoken`, a helper's `<token>` user): it is exchanged at the registry's token
+    endpoint with `grant_type=refresh_token` (Azure ACR, and registries like it).
+    """
 
     username: str
     password: str = field(repr=False)
     source: str
+    identity_token: bool = False
+
+    def __post_init__(self) -> None:
+        # Every secret featurepub holds is known to the redactor before it can reach a message.
+        register_credential(self.username, self.password)
 
     def __repr__(self) -> str:  # never show the secret, even in a debugger dump
         return f"Credential(username={self.username!r}, source={self.source!r})"
+
+    def describe(self) -> str:
+        """Where the credentials came from, and for whom: safe to print."""
+        who = "an identity token" if self.identity_token else f"user {self.username}"
+        return f"{self.source} ({who})"
+
+
+class SourceSkipped(Exception):
+    """Raised by a source that has nothing to offer and wants to say why (e.g. no keyring backend)."""
+
+
+@dataclass(frozen=True)
+class NamedSource:
+    name: str
+    lookup: Callable[[str], Credential | None]
+
+    def __call__(self, registry: str) -> Credential | None:
+        return self.lookup(registry)
 
 
 Source = Callable[[str], "Credential | None"]
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What the chain found for one registry, and what each source it asked said."""
+
+    registry: str
+    credential: Credential | None
+    trail: tuple[tuple[str, str], ...]
+
+    def describe(self) -> str:
+        if self.credential is None:
+            return f"{self.registry}: no credentials found, anonymous"
+        return f"{self.registry}: credentials from {self.credential.describe()}"
+
+
+def _name_of(source: Source) -> str:
+    if isinstance(source, NamedSource):
+        return source.name
+    return getattr(source, "__name__", type(source).__name__)
+
+
 class CredentialChain:
     def __init__(self, chain: Iterable[Source]) -> None:
         self._sources = list(chain)
-        self._cache: dict[str, Credential | None] = {}
+        self._cache: dict[str, Lookup] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, registry: str) -> Lookup:
+        """Ask the sources in order; stop at the first that answers. Errors (a broken helper) propagate."""
+        with self._lock:
+            if registry in self._cache:
+                return self._cache[registry]
+        trail: list[tuple[str, str]] = []
+        found: Credential | None = None
+        for source in self._sources:
+            name = _name_of(source)
+            try:
+                found = source(registry)
+            except SourceSkipped as skipped:
+                trail.append((name, str(skipped)))
+                continue
+            if found is not None:
+                trail.append((name, f"used: {found.describe()}"))
+                break
+            trail.append((name, "nothing for this registry"))
+        result = Lookup(registry, found, tuple(trail))
+        with self._lock:
+            self._cache[registry] = result
+        return result
 
     def resolve(self, registry: str) -> Credential | None:
-        if registry not in self._cache:
-            self._cache[registry] = next(
-                (found for source in self._sources if (found := source(registry)) is not None), None
-            )
-        return self._cache[registry]
+        return self.lookup(registry).credential
 
 
-def default_chain(explicit: dict[str, Credential] | None = None) -> CredentialChain:
-    """Explicit credentials, then DEVCONTAINERS_OCI_AUTH, then Docker config `auths`."""
+EXPLICIT_SOURCE = "--username/--password-stdin"
+
+
+def explicit_credential(registry: str, username: str | None, password: str | None) -> dict[str, Credential]:
+    """The `explicit` mapping for default_chain from a username and password given by the caller."""
+    if username is None and password is None:
+        return {}
+    return {registry: Credential(username or "", password or "", EXPLICIT_SOURCE)}
+
+
+def default_chain(
+    explicit: dict[str, Credential] | None = None, *, helper_timeout: float = DOCKER_HELPER_TIMEOUT
+) -> CredentialChain:
+    """Explicit credentials, DEVCONTAINERS_OCI_AUTH, keyring, Docker config, containers auth.json,
+    GITHUB_TOKEN/GH_TOKEN (ghcr.io only); anonymous when none answers."""
+    from featurepub.credentials import sources
+
     given = dict(explicit or {})
 
     def from_explicit(registry: str) -> Credential | None:
         return given.get(registry)
 
-    def from_env(registry: str) -> Credential | None:
-        found = sources.devcontainers_oci_auth(registry)
-        return Credential(found[0], found[1], "DEVCONTAINERS_OCI_AUTH") if found else None
-
-    def from_docker(registry: str) -> Credential | None:
-        found = sources.docker_config_auth(registry)
-        return Credential(found[0], found[1], f"docker config {found[2]}") if found else None
-
-    return CredentialChain([from_explicit, from_env, from_docker])
+    return CredentialChain(
+        [
+            NamedSource(EXPLICIT_SOURCE, from_explicit),
+            NamedSource("DEVCONTAINERS_OCI_AUTH", sources.from_devcontainers_oci_auth),
+            NamedSource("featurepub keyring", sources.from_keyring),
+            NamedSource("docker config", lambda r: sources.from_docker_config(r, helper_timeout=helper_timeout)),
+            NamedSource(
+                "containers auth.json", lambda r: sources.from_containers_auth(r, helper_timeout=helper_timeout)
+            ),
+            NamedSource("GITHUB_TOKEN/GH_TOKEN", sources.from_github_token),
+        ]
+    )

@@ -1,4 +1,10 @@
-"""Credential sources. Each returns (username, password, ...) for a registry, or None."""
+"""Credential sources. The low-level readers return (username, password, ...) or None; the
+`from_*` functions are the chain's sources and return a Credential or None.
+
+Registry keys are matched the way docker matches them: scheme and trailing path ignored,
+case-insensitive host, and every Docker Hub spelling (`https://index.docker.io/v1/`,
+`docker.io`, `registry-1.docker.io`) is Docker Hub.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,13 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from featurepub.credentials.chain import Credential, SourceSkipped
+from featurepub.credentials.helpers import TOKEN_USER, helper_get
+from featurepub.credentials.store import keyring_get
 from featurepub.reference import DOCKER_HUB
 
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -60,9 +70,144 @@ def _decode_auth(entry: dict[str, Any]) -> tuple[str, str] | None:
     if isinstance(entry.get("auth"), str) and entry["auth"]:
         try:
             user, sep, password = base64.b64decode(entry["auth"]).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # ValueError: non-ASCII text is not base64 at all
             return None
         return (user, password) if sep else None
     if entry.get("username") and entry.get("password"):
         return str(entry["username"]), str(entry["password"])
     return None
+
+
+# --- the chain's sources -------------------------------------------------------------------------------
+
+GHCR = "ghcr.io"
+# The server address docker hands credential helpers for Docker Hub.
+DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
+
+
+def from_devcontainers_oci_auth(registry: str) -> Credential | None:
+    found = devcontainers_oci_auth(registry)
+    return Credential(found[0], found[1], "DEVCONTAINERS_OCI_AUTH") if found else None
+
+
+def from_keyring(registry: str) -> Credential | None:
+    return keyring_get(registry)
+
+
+def from_docker_config(registry: str, *, helper_timeout: float) -> Credential | None:
+    """`$DOCKER_CONFIG/config.json` (or ~/.docker/config.json): credHelpers, credsStore, then auths."""
+    path = docker_config_path()
+    return _from_config_file(path, registry, "docker config", helper_timeout)
+
+
+def containers_auth_paths() -> list[Path]:
+    """Where podman, skopeo and buildah keep credentials (containers-auth.json(5)), in their order."""
+    explicit = os.environ.get("REGISTRY_AUTH_FILE")
+    if explicit:
+        return [Path(explicit)]
+    paths = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        paths.append(Path(runtime) / "containers" / "auth.json")
+    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    paths.append(Path(config_home) / "containers" / "auth.json")
+    return paths
+
+
+def from_containers_auth(registry: str, *, helper_timeout: float) -> Credential | None:
+    for path in containers_auth_paths():
+        found = _from_config_file(path, registry, "containers auth", helper_timeout)
+        if found is not None:
+            return found
+    return None
+
+
+def from_github_token(registry: str) -> Credential | None:
+    """GITHUB_TOKEN (what GitHub Actions gives a job), else GH_TOKEN (the gh CLI's), for ghcr.io only."""
+    if registry != GHCR:
+        return None
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        token = os.environ.get(name, "").strip()
+        if token:
+            # ghcr.io checks the token, not the name; the actor is what docker/login-action sends.
+            return Credential(os.environ.get("GITHUB_ACTOR") or "featurepub", token, name)
+    return None
+
+
+def _read_config(path: Path) -> dict[str, Any] | None:
+    try:
+        config: Any = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise SourceSkipped(f"{path} is unreadable ({type(exc).__name__}), skipped") from None
+    return config if isinstance(config, dict) else None
+
+
+def _matching(mapping: Any, registry: str) -> Iterator[tuple[str, Any]]:
+    """Entries of a registry-keyed mapping that name `registry`; an exact key first."""
+    if not isinstance(mapping, dict):
+        return
+    keys = [str(k) for k in mapping]
+    ranked = sorted((k for k in keys if normalise_key(k) == registry), key=lambda k: k.lower() != registry)
+    for key in ranked:
+        yield key, mapping[key]
+
+
+def _helper_server(registry: str, key: str | None = None) -> str:
+    if registry == DOCKER_HUB:
+        return DOCKER_HUB_SERVER
+    return key if key and "://" not in key else registry
+
+
+def _from_config_file(path: Path, registry: str, label: str, helper_timeout: float) -> Credential | None:
+    config = _read_config(path)
+    if config is None:
+        return None
+    # 1. a helper for this registry; 2. the default store; 3. what the file itself holds.
+    for key, name in _matching(config.get("credHelpers"), registry):
+        if isinstance(name, str) and name:
+            where = f"{label} {path} (credHelpers: {name})"
+            found = helper_get(name, _helper_server(registry, key), timeout=helper_timeout, origin=where)
+            if found is not None:
+                return _helper_credential(found, where)
+    store_name = config.get("credsStore")
+    if isinstance(store_name, str) and store_name:
+        where = f"{label} {path} (credsStore: {store_name})"
+        found = helper_get(store_name, _helper_server(registry), timeout=helper_timeout, origin=where)
+        if found is not None:
+            return _helper_credential(found, where)
+    for key, entry in _matching(config.get("auths"), registry):
+        if not isinstance(entry, dict):
+            continue
+        source = f"{label} {path} ({key})"
+        token = entry.get("identitytoken")
+        if isinstance(token, str) and token:
+            username = _username_of(entry) or TOKEN_USER
+            return Credential(username, token, source, identity_token=True)
+        try:
+            decoded = _decode_auth(entry)
+        except ValueError:  # a non-ASCII `auth` value: unusable, like any other broken entry
+            decoded = None
+        if decoded:
+            return Credential(decoded[0], decoded[1], source)
+    return None
+
+
+def _username_of(entry: dict[str, Any]) -> str | None:
+    if isinstance(entry.get("username"), str) and entry["username"]:
+        return str(entry["username"])
+    if isinstance(entry.get("auth"), str) and entry["auth"]:
+        try:
+            user = base64.b64decode(entry["auth"]).decode("utf-8").partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return user or None
+    return None
+
+
+def _helper_credential(found: tuple[str, str], where: str) -> Credential:
+    username, secret = found
+    if username == TOKEN_USER:
+        return Credential(username, secret, where, identity_token=True)
+    return Credential(username, secret, where)

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import httpx
 
 from featurepub.credentials.chain import Credential
+from featurepub.redact import register_secret
 
+_QUOTED_PAIR = re.compile(r"\\(.)")
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:blobs|manifests|tags)/")
 # A token lives this long when the server does not say (the distribution token spec's default).
@@ -34,7 +36,9 @@ def parse_challenge(header: str) -> Challenge | None:
     if not scheme:
         return None
     params = {
-        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)) for m in _PARAM.finditer(rest)
+        # A quoted value may hold quoted-pairs (RFC 9110 5.6.4): "\x" stands for x.
+        m.group(1).lower(): (_QUOTED_PAIR.sub(r"\1", m.group(2)) if m.group(2) is not None else m.group(3))
+        for m in _PARAM.finditer(rest)
     }
     return Challenge(scheme.lower(), params)
 
@@ -67,9 +71,15 @@ class TokenRefused(Exception):
 class RegistryAuth(httpx.Auth):
     """Basic and Bearer challenge handling for one registry host."""
 
-    def __init__(self, credential: Credential | None, *, push: bool = True) -> None:
+    def __init__(self, credential: Credential | None, *, push: bool = True, host: str | None = None) -> None:
         self.credential = credential
         self.push = push
+        # Credentials and tokens go to this host[:port] only (None: any): never to a blob store a
+        # redirect or an absolute Location points at.
+        self.host = host.lower() if host else None
+        # An identity token is an OAuth2 refresh token; the token endpoint may hand back a new one.
+        self._refresh = credential.password if credential is not None and credential.identity_token else None
+        self.challenged = False  # whether the registry ever asked for credentials
         self._basic = False
         self._tokens: dict[tuple[str, str, str], _Token] = {}
         self._repo_scope: dict[str, tuple[str, str, str]] = {}
@@ -86,6 +96,9 @@ class RegistryAuth(httpx.Auth):
         return None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.host is not None and request.url.netloc.decode("ascii").lower() != self.host:
+            yield request  # another host: it gets no credentials, and its challenges are not answered
+            return
         if "Authorization" not in request.headers and (header := self._cached(request)):
             request.headers["Authorization"] = header
         response = yield request
@@ -94,6 +107,7 @@ class RegistryAuth(httpx.Auth):
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None:
             return
+        self.challenged = True
         if not isinstance(request.stream, httpx.ByteStream):
             # A streamed body is spent, and a flow that sent a token request cannot hand this 401
             # back: drop the stale token so the caller's fresh upload session authenticates anew.
@@ -130,13 +144,26 @@ class RegistryAuth(httpx.Auth):
             scope = f"repository:{repo}:pull,push"
         elif repo and not scope:
             scope = f"repository:{repo}:pull"
+        source = request.url.params.get("from") if "mount" in request.url.params else None
+        if repo and source and source != repo:
+            # A cross-repository mount also needs pull on the repository it mounts from.
+            scope = f"{scope} repository:{source}:pull"
         return realm, service, scope
 
     def _token_request(self, key: tuple[str, str, str]) -> httpx.Request:
         realm, service, scope = key
         params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
+        if self._refresh is not None:
+            # distribution's OAuth2 token spec, as Azure ACR serves it: POST the refresh token
+            # (several scopes go space-separated in one field, as OAuth2 has it).
+            form = {"grant_type": "refresh_token", "refresh_token": self._refresh, "client_id": "featurepub"}
+            return httpx.Request("POST", realm, data={**form, **params})
         headers = {"Authorization": basic_header(self.credential)} if self.credential else {}
-        return httpx.Request("GET", realm, params=params, headers=headers)
+        # docker's GET flow: one `scope` parameter per scope.
+        query = httpx.QueryParams([("service", service)] if service else [])
+        for one in scope.split():
+            query = query.add("scope", one)
+        return httpx.Request("GET", realm, params=query, headers=headers)
 
     def _parse_token(self, response: httpx.Response, realm: str) -> _Token:
         if response.status_code != 200:
@@ -148,9 +175,14 @@ class RegistryAuth(httpx.Auth):
         value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise TokenRefused(response.status_code, realm)
+        register_secret(value)
+        refresh = body.get("refresh_token")
+        if self._refresh is not None and isinstance(refresh, str) and refresh:
+            register_secret(refresh)
+            self._refresh = refresh  # a rotated refresh token replaces the old one
         try:
             lifetime = int(body.get("expires_in") or _DEFAULT_TOKEN_SECONDS)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: "expires_in": 1e400
             lifetime = _DEFAULT_TOKEN_SECONDS
         # Refresh a little early so a token does not expire between check and use.
         return _Token(f"Bearer {value}", time.monotonic() + max(lifetime - 10, 5))

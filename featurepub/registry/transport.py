@@ -1,14 +1,42 @@
-"""The one httpx client a run uses: pooled connections, timeouts, a User-Agent naming us."""
+"""The one httpx client a run uses: TLS, proxies, plain-HTTP policy, a request log, a User-Agent.
+
+- TLS is verified with the operating system's trust store (truststore), plus the CA
+  certificates of `ca_file` when given.
+- Plain HTTP and unverified TLS are for loopback hosts and for hosts named in
+  `insecure_hosts` only. Those are first spoken to in plain HTTP (as the reference CLI
+  does for localhost); one that turns out to speak TLS is switched to HTTPS for the rest
+  of the run — verified, unless it was named insecure. A request to any other host over
+  plain HTTP (a token realm or a redirect pointing there) is refused, never sent.
+- HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY are honoured (lower or upper case).
+- HTTP/2 is used when asked for and the `h2` package is installed (`featurepub[http2]`).
+- Every request is reported to an optional `log` hook as one line (method, URL, status),
+  passed through the redactor first: the library itself never prints.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
 from featurepub import __version__
+from featurepub.errors import ConfigError, RegistryContext, RegistryError
+from featurepub.redact import redact
+from featurepub.reference import is_loopback
 
 USER_AGENT = f"featurepub/{__version__} (+https://github.com/featurepub/featurepub)"
+
+# What TLS servers answer to a plain HTTP request (Go's net/http, nginx).
+_TLS_PORT_ANSWERS = (b"http request to an https server", b"plain http request was sent to https port")
+
+Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -19,20 +47,254 @@ class TransportOptions:
     write_timeout: float = 300.0
     insecure_hosts: frozenset[str] = field(default_factory=frozenset)
     max_connections: int = 8
+    ca_file: str | Path | None = None
+    http2: bool = False
+    # Called with one redacted line per request (and per scheme switch); None: no request log.
+    log: Log | None = field(default=None, compare=False, repr=False)
+
+
+def host_of(url: httpx.URL) -> str:
+    """`host[:port]` of a URL as featurepub names registries (IPv6 in brackets, lowercase)."""
+    return url.netloc.decode("ascii").lower()
+
+
+def _named(host: str, names: frozenset[str]) -> bool:
+    """Whether `host` (host[:port]) is named: exactly, or by its host part without a port."""
+    if host in names:
+        return True
+    bare = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return bare in names
+
+
+def safe_url(url: httpx.URL | str) -> str:
+    """A URL fit for a log line: no user-info password, no token-like query values."""
+    return redact(str(url))
+
+
+def make_ssl_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
+    """The system trust store (truststore), plus the CA certificates in `ca_file`."""
+    import truststore
+
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"--ca-file {ca_file}: cannot load CA certificates ({getattr(exc, 'strerror', None) or exc})",
+                hint="give a PEM file holding one or more CA certificates",
+            ) from None
+    return context
+
+
+def bypasses_proxy(url: httpx.URL, no_proxy: str) -> bool:
+    """NO_PROXY as curl and httpx read it: `*`, host names (a leading `.` or `*.` optional, matching
+    sub-domains too), `host:port`, IP addresses and CIDR ranges, comma or space separated."""
+    host = url.host.lower()
+    port = url.port or (443 if url.scheme == "https" else 80)
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for raw in no_proxy.replace(",", " ").split():
+        entry = raw.strip().lower()
+        if entry == "*":
+            return True
+        entry = entry.removeprefix("*.").lstrip(".")
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry.strip("[]"), strict=False):
+                    return True
+                continue
+            except ValueError:
+                pass
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and entry_port.isdigit() and int(entry_port) != port:
+            continue
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def _cert_problem(exc: BaseException) -> str | None:
+    """The reason when `exc` (or what caused it) is a certificate verification failure."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "certificate verify failed")
+        text = str(seen)
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            reason = text.split("certificate verify failed:", 1)[-1]
+            return reason.split("(_ssl.c", 1)[0].strip(" :") or "certificate verify failed"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+class RegistryTransport(httpx.BaseTransport):
+    """Chooses the connection (proxy, TLS verification) per request and enforces the plain-HTTP policy."""
+
+    def __init__(self, options: TransportOptions) -> None:
+        self.options = options
+        self._insecure = frozenset(h.lower() for h in options.insecure_hosts)
+        self._verified_context = make_ssl_context(options.ca_file)
+        self._proxies = {k.lower(): v for k, v in urllib.request.getproxies_environment().items()}
+        self._pool: dict[tuple[str | None, bool], httpx.HTTPTransport] = {}
+        self._tls_hosts: set[str] = set()  # allowed plain HTTP, but found speaking TLS
+        self._plain_hosts: set[str] = set()  # allowed plain HTTP, and answering in it
+        self._lock = threading.Lock()
+        if options.http2:
+            self._inner(None, verify=True)  # fail now, clearly, when h2 is missing
+
+    # --- policy -------------------------------------------------------------------------------
+    def plain_allowed(self, host: str) -> bool:
+        return is_loopback(host) or _named(host, self._insecure)
+
+    def verifies(self, host: str) -> bool:
+        return not _named(host, self._insecure)
+
+    def proxy_for(self, url: httpx.URL) -> str | None:
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if not proxy or bypasses_proxy(url, self._proxies.get("no", "")):
+            return None
+        return proxy if "://" in proxy else f"http://{proxy}"
+
+    def _inner(self, proxy: str | None, *, verify: bool) -> httpx.HTTPTransport:
+        key = (proxy, verify)
+        with self._lock:
+            transport = self._pool.get(key)
+            if transport is not None:
+                return transport
+            limits = httpx.Limits(
+                max_connections=self.options.max_connections,
+                max_keepalive_connections=self.options.max_connections,
+            )
+            try:
+                transport = httpx.HTTPTransport(
+                    verify=self._verified_context if verify else False,
+                    http2=self.options.http2,
+                    limits=limits,
+                    proxy=proxy,
+                    trust_env=False,
+                )
+            except ImportError:
+                raise ConfigError(
+                    "HTTP/2 needs the h2 package", hint="pip install 'featurepub[http2]', or leave HTTP/2 off"
+                ) from None
+            self._pool[key] = transport
+            return transport
+
+    def _log(self, line: str) -> None:
+        if self.options.log is not None:
+            self.options.log(redact(line))
+
+    # --- sending ------------------------------------------------------------------------------
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = host_of(request.url)
+        # Token requests are built by the auth flow, not the client: they get the User-Agent here.
+        request.headers.setdefault("User-Agent", USER_AGENT)
+        if request.url.scheme == "http":
+            if host in self._tls_hosts:
+                request.url = request.url.copy_with(scheme="https")
+            elif not self.plain_allowed(host):
+                raise RegistryError(
+                    f"refusing plain HTTP to {host} ({request.method} {safe_url(request.url)})",
+                    context=RegistryContext(host),
+                    hint=f"plain HTTP is only used for localhost and hosts named with --insecure {host}",
+                )
+        undecided = request.url.scheme == "http" and host not in self._plain_hosts
+        try:
+            response = self._send(request, host)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError) as exc:
+            # A TLS server may drop a plain request without an answer.
+            if not (undecided and isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError)):
+                raise
+            return self._switch_to_tls(request, host, f"it closed the connection ({type(exc).__name__})")
+        if undecided:
+            if response.status_code == 400 and self._looks_like_tls_port(request, response, host):
+                response.close()
+                return self._switch_to_tls(request, host, "it answered that it speaks HTTPS")
+            with self._lock:
+                self._plain_hosts.add(host)
+        return response
+
+    def _looks_like_tls_port(self, request: httpx.Request, response: httpx.Response, host: str) -> bool:
+        """Whether a 400 to a plain request says "this port speaks TLS". An answer to HEAD has no body
+        to tell, so then a plain GET /v2/ (no credentials) asks the same question."""
+        if request.method == "HEAD":
+            probe = httpx.Request(
+                "GET", request.url.copy_with(path="/v2/", query=None), extensions=request.extensions
+            )
+            answer = self._send(probe, host)
+            try:
+                if answer.status_code != 400:
+                    return False
+                body = answer.read().lower()
+            finally:
+                answer.close()
+        else:
+            body = response.read().lower()
+        return any(marker in body for marker in _TLS_PORT_ANSWERS)
+
+    def _switch_to_tls(self, request: httpx.Request, host: str, why: str) -> httpx.Response:
+        with self._lock:
+            self._tls_hosts.add(host)
+        check = "verified" if self.verifies(host) else "NOT verified (--insecure)"
+        self._log(f"{host} speaks TLS ({why}): using https, certificate {check}")
+        if not isinstance(request.stream, httpx.ByteStream):
+            raise RegistryError(
+                f"{host} speaks HTTPS; the streamed request has to be sent again",
+                context=RegistryContext(host),
+                retryable=True,
+            )
+        request.url = request.url.copy_with(scheme="https")
+        return self._send(request, host)
+
+    def _send(self, request: httpx.Request, host: str) -> httpx.Response:
+        verify = request.url.scheme != "https" or self.verifies(host)
+        transport = self._inner(self.proxy_for(request.url), verify=verify)
+        started = time.monotonic()
+        try:
+            response = transport.handle_request(request)
+        except httpx.TransportError as exc:
+            self._log(f"{request.method} {safe_url(request.url)} -> failed: {type(exc).__name__}")
+            problem = _cert_problem(exc) if request.url.scheme == "https" else None
+            if problem is not None:
+                raise RegistryError(
+                    f"the TLS certificate of {host} is not trusted: {problem}",
+                    context=RegistryContext(host),
+                    hint=f"give its CA certificate with --ca-file FILE, or use --insecure {host} "
+                    "to skip verification for this host only",
+                ) from None
+            raise
+        elapsed = (time.monotonic() - started) * 1000
+        version = response.extensions.get("http_version", b"HTTP/1.1")
+        shown = version.decode("ascii", "replace") if isinstance(version, bytes) else str(version)
+        self._log(
+            f"{request.method} {safe_url(request.url)} -> {response.status_code} ({shown}, {elapsed:.0f} ms)"
+        )
+        return response
+
+    def close(self) -> None:
+        with self._lock:
+            transports = list(self._pool.values())
+            self._pool.clear()
+        for transport in transports:
+            transport.close()
 
 
 def make_http_client(options: TransportOptions, auth: httpx.Auth | None) -> httpx.Client:
     timeout = httpx.Timeout(
         connect=options.connect_timeout, read=options.read_timeout, write=options.write_timeout, pool=None
     )
-    limits = httpx.Limits(
-        max_connections=options.max_connections, max_keepalive_connections=options.max_connections
-    )
     return httpx.Client(
         auth=auth,
         timeout=timeout,
-        limits=limits,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
-        trust_env=True,
+        # Proxies and TLS come from RegistryTransport, which reads the proxy variables itself.
+        trust_env=False,
+        transport=RegistryTransport(options),
     )

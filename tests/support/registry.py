@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,12 +21,33 @@ def free_port() -> int:
         return port
 
 
-class RegistryServer:
-    """Starts `docker-registry serve` with filesystem storage in `root`; optional htpasswd Basic auth."""
+@dataclass(frozen=True)
+class TokenAuth:
+    """distribution's `auth: token:` settings: a realm that issues JWTs signed by a key whose
+    certificate is in `rootcertbundle` (see tests/support/tokenserver.py)."""
 
-    def __init__(self, root: Path, *, htpasswd: Path | None = None) -> None:
+    realm: str
+    service: str
+    issuer: str
+    rootcertbundle: Path
+
+
+class RegistryServer:
+    """Starts `docker-registry serve` with filesystem storage in `root`; optional htpasswd Basic auth,
+    optional token (Bearer) auth, optional TLS with the given certificate chain and key files."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        htpasswd: Path | None = None,
+        token: TokenAuth | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.root = root
         self.htpasswd = htpasswd
+        self.token = token
+        self.tls = tls
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = root / "registry.log"
@@ -37,17 +59,25 @@ class RegistryServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _config(self) -> str:
         auth = ""
         if self.htpasswd is not None:
             auth = f"auth:\n  htpasswd:\n    realm: featurepub-test\n    path: {self.htpasswd}\n"
+        if self.token is not None:
+            auth = (
+                f"auth:\n  token:\n    realm: {self.token.realm}\n    service: {self.token.service}\n"
+                f"    issuer: {self.token.issuer}\n    rootcertbundle: {self.token.rootcertbundle}\n"
+            )
+        tls = ""
+        if self.tls is not None:
+            tls = f"  tls:\n    certificate: {self.tls[0]}\n    key: {self.tls[1]}\n"
         return (
             "version: 0.1\n"
             "log:\n  level: info\n  accesslog:\n    disabled: false\n"
             f"storage:\n  filesystem:\n    rootdirectory: {self.root / 'storage'}\n  delete:\n    enabled: true\n"
-            f"http:\n  addr: 127.0.0.1:{self.port}\n"
+            f"http:\n  addr: 127.0.0.1:{self.port}\n{tls}"
             f"{auth}"
         )
 
@@ -71,7 +101,7 @@ class RegistryServer:
             if self.process is not None and self.process.poll() is not None:
                 return False
             try:
-                response = httpx.get(f"{self.url}/v2/", timeout=1)
+                response = httpx.get(f"{self.url}/v2/", timeout=1, verify=False)  # only: is it up?
                 if response.status_code in (200, 401):
                     return True
             except httpx.TransportError:

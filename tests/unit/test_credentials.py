@@ -165,12 +165,6 @@ def test_unusable_entries_are_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert docker_config_auth("ghcr.io") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG credentials/sources.py _decode_auth: a non-ASCII `auth` string makes b64decode raise "
-    "ValueError, which is not binascii.Error, so a bad config entry crashes the lookup",
-)
 def test_non_ascii_auth_entry_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     write_docker_config(tmp_path / "dc", {"auths": {"ghcr.io": {"auth": "é"}}})
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dc"))

@@ -1,0 +1,180 @@
+"""`featurepub login`, `featurepub logout` and `featurepub auth status`, and the credential options
+`publish` shares with them. A password is read from stdin or a hidden prompt, never from argv."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from featurepub.cli.common import EXIT_CODES_HELP, QuietOption, VerboseOption, fail
+
+RegistryArgument = Annotated[str, typer.Argument(help="Registry host[:port], e.g. ghcr.io or localhost:5000.")]
+UsernameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--username", "-u", help="User name for the registry (the password comes from --password-stdin)."
+    ),
+]
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password or token from stdin (it is never taken from the command line).",
+    ),
+]
+CaFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-file",
+        metavar="FILE",
+        help="PEM file of CA certificates to trust in addition to the system trust store.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+InsecureOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="HOST",
+        help="Allow plain HTTP, or TLS without certificate checks, for this host (repeatable). Only loopback "
+        "hosts and hosts named here are ever spoken to that way.",
+    ),
+]
+
+
+def read_password(username: str | None, password_stdin: bool, *, prompt: bool) -> str | None:
+    """The password for `username`: from stdin with --password-stdin, else a hidden prompt on a terminal.
+
+    Returns None when neither a username nor --password-stdin was given (the chain decides).
+    """
+    from featurepub.errors import InputError
+
+    if password_stdin:
+        if not username:
+            raise InputError("--password-stdin needs --username", hint="e.g. --username USER --password-stdin")
+        secret = sys.stdin.read()
+        # Like docker: one trailing newline (and a CR before it) is not part of the password.
+        secret = secret.removesuffix("\n").removesuffix("\r")
+        if not secret:
+            raise InputError("--password-stdin: nothing was read from stdin")
+        return secret
+    if username is None:
+        return None
+    if prompt and sys.stdin.isatty():
+        secret = typer.prompt(f"Password for {username}", hide_input=True)
+        return str(secret) if secret else None
+    raise InputError(
+        "--username needs --password-stdin",
+        hint="pipe the password or token in, e.g. printf '%s' \"$TOKEN\" | featurepub ... --password-stdin",
+    )
+
+
+def login(
+    registry: RegistryArgument,
+    username: UsernameOption = None,
+    password_stdin: PasswordStdinOption = False,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = None,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Store the credentials without trying them on the registry.")
+    ] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Check credentials against REGISTRY, then store them in the OS keyring for later runs.
+
+    Without a keyring (typical on CI) use DEVCONTAINERS_OCI_AUTH, --username with
+    --password-stdin on each command, GITHUB_TOKEN for ghcr.io, or docker login.
+    """
+    from featurepub.accounts import login as run_login
+    from featurepub.cli.output import Console
+    from featurepub.errors import FeaturepubError, InputError
+
+    console = Console(quiet=quiet, verbose=verbose)
+    try:
+        if username is None:
+            if password_stdin or not sys.stdin.isatty():
+                raise InputError("--username is required here", hint="e.g. featurepub login REGISTRY -u USER")
+            username = str(typer.prompt("Username"))
+        password = read_password(username, password_stdin, prompt=True)
+        result = run_login(
+            registry,
+            username,
+            password or "",
+            check=not no_check,
+            insecure_hosts=insecure or [],
+            ca_file=ca_file,
+            log=console.debug,
+        )
+    except FeaturepubError as exc:
+        fail(exc, quiet)
+    checked = "" if no_check or result.challenged else " (the registry did not ask for credentials)"
+    console.info(f"logged in to {result.registry} as {result.username}{checked}; stored in {result.backend}")
+
+
+def logout(registry: RegistryArgument, quiet: QuietOption = False) -> None:
+    """Remove the credentials `featurepub login` stored for REGISTRY."""
+    from featurepub.accounts import logout as run_logout
+    from featurepub.cli.output import Console
+    from featurepub.errors import FeaturepubError
+
+    console = Console(quiet=quiet)
+    try:
+        removed = run_logout(registry)
+    except FeaturepubError as exc:
+        fail(exc, quiet)
+    console.info(f"removed the credentials for {registry}" if removed else f"not logged in to {registry}")
+
+
+auth_app = typer.Typer(help="See which credentials featurepub uses.", no_args_is_help=True)
+
+
+@auth_app.command("status", epilog=EXIT_CODES_HELP)
+def status(
+    registry: RegistryArgument,
+    check: Annotated[
+        bool, typer.Option("--check", help="Also try the credentials on the registry (GET /v2/).")
+    ] = False,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Say which source of the credential chain answers for REGISTRY (never the secret).
+
+    Exit code 0 when a source has credentials (and, with --check, the registry accepts
+    them), 3 when none has or the registry refuses them.
+    """
+    from featurepub.accounts import check_credentials
+    from featurepub.accounts import status as run_status
+    from featurepub.cli.output import Console
+    from featurepub.errors import EXIT_AUTH, FeaturepubError
+    from featurepub.redact import redact
+
+    console = Console(verbose=verbose)
+    try:
+        lookup = run_status(registry)
+        print(redact(lookup.describe()))
+        for name, said in lookup.trail:
+            print(redact(f"  {name}: {said}"))
+        if check:
+            check_credentials(
+                lookup.registry,
+                lookup.credential,
+                insecure_hosts=insecure or [],
+                ca_file=ca_file,
+                log=console.debug,
+            )
+            print(f"{lookup.registry} accepted the credentials" if lookup.credential else "anonymous access works")
+    except FeaturepubError as exc:
+        fail(exc)
+    if lookup.credential is None:
+        raise typer.Exit(EXIT_AUTH)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EXIT_CODES_HELP)(login)
+    app.command(epilog=EXIT_CODES_HELP)(logout)
+    app.add_typer(auth_app, name="auth")

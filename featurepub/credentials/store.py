@@ -1,0 +1,114 @@
+"""featurepub's own credentials in the OS keyring (`featurepub login` / `logout`), via `keyring`.
+
+One entry per registry: service `featurepub`, user name = the registry host, and as the
+password a small JSON record `{"username": ..., "secret": ...}` (every keyring backend
+can look an entry up by service and user; not every one can list a service's users).
+Set FEATUREPUB_NO_KEYRING=1 to never touch the keyring (a locked desktop keyring can stall
+a headless session), or PYTHON_KEYRING_BACKEND to choose a backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from featurepub.credentials.chain import Credential, SourceSkipped
+from featurepub.errors import CredentialError
+
+SERVICE = "featurepub"
+SOURCE = "featurepub keyring"
+NO_BACKEND_HINT = (
+    "no keyring backend is available here (typical on CI and in containers): give credentials with "
+    "DEVCONTAINERS_OCI_AUTH, --username with --password-stdin, GITHUB_TOKEN for ghcr.io, or docker login"
+)
+
+
+def _disabled() -> bool:
+    return os.environ.get("FEATUREPUB_NO_KEYRING", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _backend() -> Any:
+    import keyring
+
+    return keyring.get_keyring()
+
+
+def backend_name() -> str:
+    if _disabled():
+        return "disabled by FEATUREPUB_NO_KEYRING"
+    backend = _backend()
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _usable(backend: Any) -> bool:
+    from keyring.backends import fail
+
+    return not isinstance(backend, fail.Keyring)
+
+
+def keyring_get(registry: str) -> Credential | None:
+    """The entry `featurepub login` stored for `registry`; raises SourceSkipped when no keyring is usable."""
+    if _disabled():
+        raise SourceSkipped("disabled by FEATUREPUB_NO_KEYRING")
+    from keyring.errors import KeyringError
+
+    try:
+        backend = _backend()
+        if not _usable(backend):
+            raise SourceSkipped("no keyring backend available")
+        raw = backend.get_password(SERVICE, registry)
+    except KeyringError as exc:
+        raise SourceSkipped(f"keyring unavailable ({type(exc).__name__})") from None
+    if not raw:
+        return None
+    try:
+        record: Any = json.loads(raw)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or not isinstance(record.get("secret"), str) or not record["secret"]:
+        raise SourceSkipped(f"the keyring entry for {registry} is not featurepub's; run featurepub login again")
+    return Credential(
+        str(record.get("username") or ""), record["secret"], SOURCE, identity_token=bool(record.get("token"))
+    )
+
+
+def keyring_set(registry: str, username: str, secret: str) -> str:
+    """Store credentials for `registry`; returns the backend's name. Raises CredentialError with what
+    to use instead when there is no keyring."""
+    if _disabled():
+        raise CredentialError("the keyring is disabled by FEATUREPUB_NO_KEYRING", hint=NO_BACKEND_HINT)
+    from keyring.errors import KeyringError
+
+    backend = _backend()
+    if not _usable(backend):
+        raise CredentialError("cannot store credentials: no keyring backend", hint=NO_BACKEND_HINT)
+    record = json.dumps({"username": username, "secret": secret})
+    try:
+        backend.set_password(SERVICE, registry, record)
+    except KeyringError as exc:
+        raise CredentialError(
+            f"the keyring ({backend_name()}) refused to store the credentials: {type(exc).__name__}",
+            hint=NO_BACKEND_HINT,
+        ) from None
+    return backend_name()
+
+
+def keyring_delete(registry: str) -> bool:
+    """Remove the entry for `registry`; False when there was none."""
+    if _disabled():
+        raise CredentialError("the keyring is disabled by FEATUREPUB_NO_KEYRING", hint=NO_BACKEND_HINT)
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    backend = _backend()
+    if not _usable(backend):
+        raise CredentialError("cannot remove credentials: no keyring backend", hint=NO_BACKEND_HINT)
+    try:
+        if backend.get_password(SERVICE, registry) is None:
+            return False
+        backend.delete_password(SERVICE, registry)
+    except PasswordDeleteError:
+        return False
+    except KeyringError as exc:
+        raise CredentialError(f"the keyring ({backend_name()}) failed: {type(exc).__name__}") from None
+    return True
