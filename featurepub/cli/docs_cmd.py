@@ -1,0 +1,62 @@
+"""`featurepub docs PATH`: write each feature's README.md from its metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from featurepub.cli.common import PathArgument, QuietOption, fail
+
+DOCS_EXIT_CODES_HELP = (
+    "Exit codes: 0 written (or already up to date); 1 with --check, some README.md is out of date; "
+    "2 invalid features or options."
+)
+
+
+def docs(
+    path: PathArgument,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Where the features are published, for the usage snippet."),
+    ] = None,
+    registry: Annotated[
+        str, typer.Option("--registry", "-r", help="Registry host of the usage snippet.")
+    ] = "ghcr.io",
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a README.md would change (for CI).")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write README.md in each feature folder from devcontainer-feature.json, like the reference action's
+    generate-docs: title, description, a usage snippet with the published reference, the options table,
+    VS Code extensions, dependencies, then the folder's hand-written NOTES.md.
+
+    The output depends only on the metadata and NOTES.md, so re-running it on unchanged features changes
+    nothing.
+    """
+    from featurepub.api import generate_docs
+    from featurepub.cli.output import Console
+    from featurepub.errors import FeaturepubError, InputError
+
+    console = Console(quiet=quiet)
+    if namespace is None:
+        fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
+    try:
+        result = generate_docs(path, registry=registry, namespace=namespace, check=check)
+    except FeaturepubError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(InputError(f"cannot write README.md: {exc.strerror or exc}"))
+    for file in result.files:
+        if file.changed:
+            console.info(f"{'out of date' if check else 'wrote'}: {file.path}")
+        else:
+            console.debug(f"up to date: {file.path}")
+    if check and result.changed:
+        console.info(f"{len(result.changed)} README.md files are out of date: run featurepub docs")
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=DOCS_EXIT_CODES_HELP)(docs)

@@ -1,0 +1,135 @@
+"""`featurepub push-layout DIR`: push an OCI image layout to a registry by its ref names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from featurepub.cli.common import EXIT_CODES_HELP, QuietOption, VerboseOption, fail
+
+
+def _complete_refs(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for --ref: the ref names in the layout named on the command line."""
+    import os
+    import shlex
+
+    # While --ref still waits for its value the parsed LAYOUT is not available: read the words
+    # the shell passed (bash: COMP_WORDS; zsh, fish, PowerShell: _TYPER_COMPLETE_ARGS).
+    given = ctx.params.get("layout")
+    words = os.environ.get("COMP_WORDS") or os.environ.get("_TYPER_COMPLETE_ARGS") or ""
+    try:
+        split = shlex.split(words)
+    except ValueError:
+        split = words.split()
+    candidates = [Path(given)] if given else [Path(w) for w in split[1:] if not w.startswith("-")]
+    for layout in candidates:
+        try:
+            index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
+            names = [
+                str((d.get("annotations") or {}).get("org.opencontainers.image.ref.name", ""))
+                for d in index.get("manifests", [])
+            ]
+        except (OSError, ValueError, AttributeError):
+            continue
+        return [name for name in names if name and name.startswith(incomplete)]
+    return []
+
+
+def push_layout(
+    layout: Annotated[
+        Path,
+        typer.Argument(help="An OCI image layout folder (index.json, oci-layout, blobs/), e.g. from --layout."),
+    ],
+    registry: Annotated[
+        str,
+        typer.Option("--registry", "-r", help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1]."),
+    ] = "ghcr.io",
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="The namespace the layout was written for: every <repository>:<tag> ref name must be under it.",
+        ),
+    ] = None,
+    ref: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ref",
+            help="Push only the descriptor with this org.opencontainers.image.ref.name (repeatable); "
+            "default: all.",
+            autocompletion=_complete_refs,
+        ),
+    ] = None,
+    repository: Annotated[
+        str | None,
+        typer.Option(help="Repository (under the namespace) for ref names that are bare tags, e.g. my-feature."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing X.Y.Z tag whose content differs.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be pushed; push nothing.")] = False,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="After a ref fails, still push the others.")
+    ] = False,
+    insecure: Annotated[
+        list[str] | None, typer.Option(help="Use plain HTTP for this registry host (repeatable).")
+    ] = None,
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="Also write the JSON report to this file.")
+    ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Push the descriptors of an OCI image layout to a registry, each to where its ref name says.
+
+    A ref name <repository>:<tag> (what `publish --layout` writes) is pushed as that tag of that
+    repository; a bare <tag> (oras, skopeo) needs --repository. A descriptor without a ref name is
+    never pushed: nothing is guessed. Every blob is checked before anything is pushed, and the order
+    is publish's: blobs, exact versions, other tags, latest, the collection last. Prints the JSON
+    report on stdout.
+    """
+    from featurepub.api import push_layout as run
+    from featurepub.cli.output import Console, human_size
+    from featurepub.errors import FeaturepubError, InputError
+
+    console = Console(quiet=quiet, verbose=verbose)
+    if namespace is None:
+        fail(InputError("--namespace is required", hint="the namespace given to `publish --layout`"), quiet)
+    try:
+        report = run(
+            layout,
+            registry=registry,
+            namespace=namespace,
+            refs=ref or [],
+            repository=repository,
+            force=force,
+            dry_run=dry_run,
+            keep_going=keep_going,
+            insecure_hosts=insecure or [],
+            listener=console.event,
+        )
+    except FeaturepubError as exc:
+        fail(exc, quiet)
+    counts: dict[str, int] = {}
+    for result in report.results:
+        counts[result.status.value] = counts.get(result.status.value, 0) + 1
+    verdict = console.paint("done", "green") if report.ok else console.paint("INCOMPLETE", "red", "bold")
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
+    console.info(
+        f"{verdict}: {len(report.results)} refs to {report.target} ({parts}), "
+        f"{human_size(report.bytes_uploaded)} uploaded"
+    )
+    if report.ignored:
+        console.info(f"not pushed: {len(report.ignored)} descriptors without a ref name")
+    text = json.dumps(report.to_json(), indent=2)
+    print(text)
+    if report_file is not None:
+        report_file.write_text(text + "\n", encoding="utf-8")
+    if not report.ok:
+        raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("push-layout", epilog=EXIT_CODES_HELP)(push_layout)

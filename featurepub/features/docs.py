@@ -1,0 +1,165 @@
+"""Write each feature's README.md from its metadata, like the reference action's generate-docs.
+
+The page has the same parts as the reference action's (title, description, a usage snippet
+with the published reference, the options table, VS Code extensions, the feature folder's
+hand-written NOTES.md, the "auto-generated" footer) plus what it leaves out: enum values,
+dependencies (`dependsOn`, `installsAfter`) and the ids a renamed feature was published under.
+Output depends only on the metadata and NOTES.md, so regenerating unchanged features changes
+nothing (and a re-publish of them stays `unchanged`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from featurepub.features.collection import Collection
+from featurepub.features.model import METADATA_FILE, Feature
+
+README_FILE = "README.md"
+NOTES_FILE = "NOTES.md"
+
+
+@dataclass(frozen=True)
+class DocFile:
+    feature: str
+    path: Path
+    changed: bool  # the content differs from what was there (or the file is new)
+
+
+@dataclass(frozen=True)
+class DocsResult:
+    files: tuple[DocFile, ...]
+    written: bool  # False for a check: nothing was written
+
+    @property
+    def changed(self) -> list[DocFile]:
+        return [f for f in self.files if f.changed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "files": [{"feature": f.feature, "path": str(f.path), "changed": f.changed} for f in self.files],
+        }
+
+
+def _cell(value: Any) -> str:
+    """A Markdown table cell: JSON-ish scalars, pipes escaped, one line, '-' when empty."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def major_tag(version: str) -> str:
+    """The tag a usage snippet should pin: the major version (like the reference action), else latest."""
+    major = version.split(".", 1)[0]
+    return major if major.isdigit() else "latest"
+
+
+def published_reference(feature: Feature, registry: str, namespace: str) -> str:
+    return f"{registry}/{namespace}/{feature.id}:{major_tag(feature.version)}"
+
+
+def _options_table(options: Any) -> str:
+    if not isinstance(options, dict) or not options:
+        return ""
+    rows = ["## Options", "", "| Options Id | Description | Type | Default Value |", "|-----|-----|-----|-----|"]
+    for name, option in options.items():
+        spec = option if isinstance(option, dict) else {}
+        description = str(spec.get("description") or "")
+        choices = spec.get("enum")
+        if isinstance(choices, list) and choices:
+            listed = ", ".join(f"`{_cell(c)}`" for c in choices)
+            description = f"{description} (one of {listed})" if description else f"One of {listed}"
+        rows.append(
+            f"| {_cell(name)} | {_cell(description)} | {_cell(spec.get('type'))} | {_cell(spec.get('default'))} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _dependencies(feature: Feature) -> str:
+    lines: list[str] = []
+    if feature.depends_on:
+        lines += ["## Dependencies", "", "Installed first, with these options (`dependsOn`):", ""]
+        for ref, options in feature.depends_on.items():
+            given = f" with `{json.dumps(options, ensure_ascii=False)}`" if options else ""
+            lines.append(f"- `{ref}`{given}")
+        lines.append("")
+    if feature.installs_after:
+        lines += ["## Installs after", "", "When also used, these are installed first (`installsAfter`):", ""]
+        lines += [f"- `{ref}`" for ref in feature.installs_after]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _extensions(metadata: dict[str, Any]) -> str:
+    customizations = metadata.get("customizations")
+    vscode = customizations.get("vscode") if isinstance(customizations, dict) else None
+    extensions = vscode.get("extensions") if isinstance(vscode, dict) else None
+    if not isinstance(extensions, list) or not extensions:
+        return ""
+    lines = ["## Customizations", "", "### VS Code Extensions", ""] + [f"- `{ext}`" for ext in extensions]
+    return "\n".join(lines) + "\n"
+
+
+def _important(feature: Feature) -> str:
+    lines = []
+    if feature.metadata.get("deprecated") is True:
+        lines.append("- **This Feature is deprecated, and will no longer receive any further updates/support.**")
+    if feature.legacy_ids:
+        formatted = ", ".join(f"'{legacy}'" for legacy in feature.legacy_ids)
+        lines.append(f"- **Ids used to publish this Feature in the past - {formatted}**")
+    return "### **IMPORTANT NOTE**\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def render_readme(feature: Feature, *, registry: str, namespace: str, notes: str | None = None) -> str:
+    """The README.md text for one feature."""
+    metadata = feature.metadata
+    name = metadata.get("name")
+    title = f"{name} ({feature.id})" if name else feature.id
+    description = str(metadata.get("description") or "")
+    usage = (
+        "## Example Usage\n\n```json\n"
+        f'"features": {{\n    "{published_reference(feature, registry, namespace)}": {{}}\n}}\n```\n'
+    )
+    parts = [
+        _important(feature),
+        f"# {title}\n",
+        f"{description}\n" if description else "",
+        usage,
+        _options_table(metadata.get("options")),
+        _extensions(metadata),
+        _dependencies(feature),
+        notes.rstrip("\n") + "\n" if notes and notes.strip() else "",
+        "---\n",
+        f"_Note: This file was auto-generated from the [{METADATA_FILE}]({METADATA_FILE}).  "
+        f"Add additional notes to a `{NOTES_FILE}`._\n",
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def generate_docs(collection: Collection, *, registry: str, namespace: str, check: bool = False) -> DocsResult:
+    """Write README.md into every feature folder (only where it changes); `check` writes nothing."""
+    files = []
+    for feature in collection.features:
+        notes_path = feature.directory / NOTES_FILE
+        notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
+        text = render_readme(feature, registry=registry, namespace=namespace, notes=notes)
+        path = feature.directory / README_FILE
+        try:
+            current = path.read_text(encoding="utf-8") if path.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            current = None
+        changed = current != text
+        if changed and not check:
+            path.write_text(text, encoding="utf-8")
+        files.append(DocFile(feature.id, path, changed))
+    return DocsResult(tuple(files), written=not check)

@@ -1,0 +1,80 @@
+"""Validate and package feature folders, returning results instead of raising or printing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from featurepub.errors import FeatureError, Problem
+from featurepub.features.archive import package_feature
+from featurepub.features.collection import COLLECTION_FILE, Collection, load_collection
+from featurepub.features.model import Feature
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Every feature found under a path, or every problem (nothing is valid until all are)."""
+
+    path: Path
+    features: tuple[Feature, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "features": {f.id: {"version": f.version, "path": str(f.directory)} for f in self.features},
+            "problems": [{"path": str(p.path), "message": p.message} for p in self.problems],
+        }
+
+
+def validate_path(path: Path) -> ValidationResult:
+    try:
+        collection = load_collection(path)
+    except FeatureError as exc:
+        return ValidationResult(path, (), tuple(exc.problems))
+    return ValidationResult(path, collection.features, ())
+
+
+@dataclass(frozen=True)
+class PackagedFeature:
+    id: str
+    version: str
+    path: Path  # devcontainer-feature-<id>.tgz
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    output: Path
+    features: tuple[PackagedFeature, ...]
+    collection_file: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "output": str(self.output),
+            "collection": str(self.collection_file),
+            "features": {
+                f.id: {"version": f.version, "path": str(f.path), "digest": f.digest, "size": f.size}
+                for f in self.features
+            },
+        }
+
+
+def package_collection(collection: Collection, output: Path) -> PackageResult:
+    """Write a reproducible devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json."""
+    output.mkdir(parents=True, exist_ok=True)
+    packaged = []
+    for feature in collection.features:
+        blob = package_feature(feature, output)
+        packaged.append(
+            PackagedFeature(feature.id, feature.version, output / feature.archive_name, blob.digest, blob.size)
+        )
+    collection_file = output / COLLECTION_FILE
+    collection_file.write_bytes(collection.collection_document())
+    return PackageResult(output, tuple(packaged), collection_file)

@@ -1,0 +1,170 @@
+"""The terminal experience: progress bars and colour on a TTY only, --quiet/--verbose, completion, fast --help."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.publishing import featurepub
+from tests.support.registry import RegistryServer
+
+COMMANDS = ["validate", "package", "publish", "push-layout", "inspect", "tags", "docs"]
+
+
+def big_feature(root: Path, size: int = 3 * 1024 * 1024) -> Path:
+    folder = root / "src" / "big"
+    folder.mkdir(parents=True)
+    (folder / "devcontainer-feature.json").write_text('{"id": "big", "version": "1.0.0", "name": "Big"}')
+    (folder / "install.sh").write_text("#!/bin/sh\n")
+    (folder / "payload.bin").write_bytes(os.urandom(size))  # incompressible, several 1 MiB chunks
+    return root
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update({"TERM": "xterm-256color", "COLUMNS": "100"}, **extra)
+    return env
+
+
+def run_with_tty_stderr(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """Run featurepub with stderr on a pseudo-terminal (stdout stays a pipe, as with `| jq`)."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "featurepub", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert process.stdout is not None
+    stdout = process.stdout.read().decode()
+    return process.wait(timeout=120), stdout, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bars_and_colour_on_a_terminal(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+    root = big_feature(tmp_path)
+    code, stdout, terminal = run_with_tty_stderr(
+        ["publish", str(root), "-r", registry.host, "-n", namespace], clean_env()
+    )
+    assert code == 0, terminal
+    assert json.loads(stdout)["big"]["status"] == "published"  # stdout stays clean JSON
+    # A bar redrawn in place with \r and erase-line, reaching 100%.
+    assert "\r\x1b[K" in terminal
+    assert "big [" in terminal
+    assert "100%" in terminal
+    assert "3.0 MiB / 3.0 MiB" in terminal
+    assert "[" + "#" * 24 + "]" in terminal
+    # Colour: the statuses, and nothing else changes wording.
+    assert "\x1b[32mpushed tag\x1b[0m 1.0.0" in terminal
+    assert "\x1b[32mdone\x1b[0m: 1 features to" in terminal
+
+
+def test_no_color_keeps_the_bar_but_drops_colour(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+    root = big_feature(tmp_path)
+    code, _, terminal = run_with_tty_stderr(
+        ["publish", str(root), "-r", registry.host, "-n", namespace], clean_env(NO_COLOR="1")
+    )
+    assert code == 0, terminal
+    assert "100%" in terminal
+    assert "\x1b[3" not in terminal
+    assert "pushed tag 1.0.0" in terminal
+
+
+def test_ci_logs_get_plain_lines(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+    root = big_feature(tmp_path)
+    run = featurepub("publish", root, "-r", registry.host, "-n", namespace, "-v", env=clean_env())
+    assert run.code == 0, run.stderr
+    assert "\x1b" not in run.stderr
+    assert "\r" not in run.stderr
+    lines = run.stderr.splitlines()
+    assert f"big [{namespace}/big]: uploading sha256:" in "\n".join(lines)
+    assert f"big [{namespace}/big]: pushed tag 1.0.0" in lines
+    assert any(line.startswith("done: 1 features to ") for line in lines)
+
+
+def test_errors_are_coloured_on_a_terminal_only(tmp_path: Path) -> None:
+    code, _, terminal = run_with_tty_stderr(["validate", str(tmp_path / "missing")], clean_env())
+    assert code == 2
+    assert "\x1b[31;1merror:\x1b[0m" in terminal
+    piped = featurepub("validate", tmp_path / "missing", env=clean_env())
+    assert piped.code == 2
+    assert piped.stderr.startswith("error: ")
+
+
+def test_quiet_and_verbose(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+    root = big_feature(tmp_path, size=1024)
+    layout = tmp_path / "layout"
+    assert featurepub("publish", root, "-n", namespace, "--layout", layout, "-q").stderr == ""
+    quiet = featurepub("push-layout", layout, "-r", registry.host, "-n", namespace, "--quiet")
+    assert quiet.code == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert json.loads(quiet.stdout)["ok"] is True
+    verbose = featurepub("push-layout", layout, "-r", registry.host, "-n", namespace, "--verbose", "--force")
+    assert verbose.code == 0, verbose.stderr
+    assert "blob sha256:" in verbose.stderr  # the blobs are already there: only -v says so
+    plain = featurepub("push-layout", layout, "-r", registry.host, "-n", namespace, "--force")
+    assert "blob sha256:" not in plain.stderr
+    assert "pushed tag 1.0.0" in plain.stderr
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_lists_exit_codes(command: str | None) -> None:
+    run = featurepub(*([command] if command else []), "--help")
+    assert run.code == 0
+    assert "Exit codes: 0 " in run.stdout
+    assert " 2 invalid" in run.stdout
+
+
+def test_help_is_fast_and_imports_nothing_heavy() -> None:
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "featurepub", "--help"], capture_output=True, check=True)
+        timings.append(time.perf_counter() - started)
+        assert b"push-layout" in done.stdout
+    assert min(timings) < 0.3, timings
+    probe = (
+        "import sys, featurepub.cli.app; "
+        "print(sorted(m for m in ('httpx', 'featurepub.api', 'featurepub.readback', 'yaml') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_shell_completion(tmp_path: Path, namespace: str) -> None:
+    env = clean_env(_FEATUREPUB_COMPLETE="complete_bash", COMP_WORDS="featurepub pu", COMP_CWORD="1")
+    script = [
+        sys.executable,
+        "-c",
+        "import sys; sys.argv[0] = 'featurepub'; from featurepub.cli.app import main; main()",
+    ]
+    done = subprocess.run(script, capture_output=True, text=True, env=env, check=False)
+    assert done.stdout.split() == ["publish", "push-layout"]
+    # --ref completes from the layout's ref names.
+    root = big_feature(tmp_path, size=10)
+    layout = tmp_path / "layout"
+    assert featurepub("publish", root, "-n", namespace, "--layout", layout).code == 0
+    words = f"featurepub push-layout {layout} --ref {namespace}/big:1."
+    env = clean_env(_FEATUREPUB_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD="4")
+    done = subprocess.run(script, capture_output=True, text=True, env=env, check=False)
+    assert sorted(done.stdout.split()) == [f"{namespace}/big:1.0", f"{namespace}/big:1.0.0"]
+    # Installing it is one command (the shell is detected from the parent process).
+    assert "--install-completion" in featurepub("--help").stdout
