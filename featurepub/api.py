@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from featurepub.credentials.chain import CredentialChain
+from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
 from featurepub.publishing.events import Listener, ignore
@@ -38,8 +38,22 @@ def open_target(
     insecure_hosts: Iterable[str] = (),
     credentials: CredentialChain | None = None,
     retry: RetryPolicy | None = None,
+    profile: str | None = None,
+    config: str | Path | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | Path | None = None,
+    http2: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> Target:
-    """A registry (by host) or an OCI layout folder to publish to."""
+    """A registry (by host) or an OCI layout folder to publish to.
+
+    For a registry, `profile` names its quirk profile (default: chosen by host) and `config`
+    is a featurepub.toml or pyproject.toml whose `registries` table overrides it per host.
+    `username` and `password` come first in the credential chain; `ca_file` adds CA
+    certificates to the system trust store; `log` receives one redacted line per request
+    and says which credential source was used.
+    """
     if (registry is None) == (layout is None):
         raise InputError("give exactly one of a registry or a layout folder")
     if layout is not None:
@@ -49,8 +63,22 @@ def open_target(
     from featurepub.targets.registry import RegistryTarget
 
     host = parse_registry(registry or "")
-    options = TransportOptions(insecure_hosts=frozenset(parse_registry(h) for h in insecure_hosts))
-    return RegistryTarget(host, credentials=credentials, transport=options, retry=retry)
+    options = TransportOptions(
+        insecure_hosts=frozenset(parse_registry(h) for h in insecure_hosts), ca_file=ca_file, http2=http2, log=log
+    )
+    if username is not None or password is not None:
+        if credentials is not None:
+            raise InputError("give either a credential chain or a username and password, not both")
+        if not username or not password:
+            raise InputError(
+                "a username needs a password and a password needs a username",
+                hint="e.g. --username USER --password-stdin, with the password or token on stdin",
+            )
+        credentials = default_chain(explicit_credential(host, username, password))
+    from featurepub.config import load_config, select_profile
+
+    chosen = select_profile(host, name=profile, config=load_config(config) if config is not None else None)
+    return RegistryTarget(host, credentials=credentials, transport=options, retry=retry, profile=chosen)
 
 
 def publish(
@@ -65,7 +93,14 @@ def publish(
     insecure_hosts: Iterable[str] = (),
     credentials: CredentialChain | None = None,
     retry: RetryPolicy | None = None,
+    profile: str | None = None,
+    config: str | Path | None = None,
     listener: Listener = ignore,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | Path | None = None,
+    http2: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> PublishReport:
     """Validate, package and publish every feature under `path`; returns the report.
 
@@ -74,7 +109,18 @@ def publish(
     """
     collection = load(path)
     target = open_target(
-        registry=registry, layout=layout, insecure_hosts=insecure_hosts, credentials=credentials, retry=retry
+        registry=registry,
+        layout=layout,
+        insecure_hosts=insecure_hosts,
+        credentials=credentials,
+        retry=retry,
+        profile=profile,
+        config=config,
+        username=username,
+        password=password,
+        ca_file=ca_file,
+        http2=http2,
+        log=log,
     )
     try:
         with tempfile.TemporaryDirectory(prefix="featurepub-") as workdir:

@@ -41,9 +41,9 @@ def _root(
 
 def _register() -> None:
     # One module per command group; each adds its commands to `app`.
-    from featurepub.cli import features_cmd, publish_cmd
+    from featurepub.cli import auth_cmd, docs_cmd, features_cmd, inspect_cmd, layout_cmd, profiles_cmd, publish_cmd
 
-    for module in (features_cmd, publish_cmd):
+    for module in (features_cmd, publish_cmd, layout_cmd, inspect_cmd, docs_cmd, profiles_cmd, auth_cmd):
         module.register(app)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from featurepub.cli.auth_cmd import CaFileOption, InsecureOption, PasswordStdinOption, UsernameOption
 from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, VerboseOption, fail
 
 
@@ -30,11 +31,23 @@ def publish(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="After a feature fails, still publish the others.")
     ] = False,
-    insecure: Annotated[
-        list[str] | None, typer.Option(help="Use plain HTTP for this registry host (repeatable).")
-    ] = None,
+    insecure: InsecureOption = None,
+    username: UsernameOption = None,
+    password_stdin: PasswordStdinOption = False,
+    ca_file: CaFileOption = None,
     report_file: Annotated[
         Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Registry profile to use (see `featurepub profiles`); default: chosen by host."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Config file with per-registry settings; default: ./featurepub.toml, else [tool.featurepub] "
+            "in ./pyproject.toml."
+        ),
     ] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -54,6 +67,13 @@ def publish(
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     try:
+        from featurepub.cli.auth_cmd import read_password
+
+        password = read_password(username, password_stdin, prompt=True)
+        if config is None and layout is None:
+            from featurepub.config import find_config
+
+            config = find_config(Path.cwd())
         report = run_publish(
             path,
             registry=None if layout else registry,
@@ -63,7 +83,13 @@ def publish(
             dry_run=dry_run,
             keep_going=keep_going,
             insecure_hosts=insecure or [],
+            profile=profile,
+            config=config,
             listener=console.event,
+            username=username,
+            password=password,
+            ca_file=ca_file,
+            log=console.debug,
         )
     except FeaturepubError as exc:
         fail(exc, quiet)
