@@ -3,14 +3,16 @@
 Per repository: blobs first, then the exact version tag, then floating tags from most
 to least specific, so no tag ever points at content that is not there and `latest`
 never moves to a version whose exact tag failed. The collection goes last, and only
-when every feature is in place, which makes it the mark of a complete run: while it
-matches what this run would push, an exact tag that is already there is trusted to have
-its floating tags too (one request per feature); otherwise they are checked and repaired,
-so re-running after an interrupted publish finishes the job.
+when every feature is in place, which makes it the record of complete runs: a feature
+version listed there had all its tags pushed, so when its exact tag is already there with
+identical content nothing more is checked (one request per repository). Any other exact
+tag that is already there gets its floating tags checked and repaired, so re-running after
+an interrupted publish finishes the job.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,12 +36,12 @@ class PublishOptions:
 
 
 class _Run:
-    def __init__(self, target: Target, options: PublishOptions, emit: Listener, previous_complete: bool) -> None:
+    def __init__(self, target: Target, options: PublishOptions, emit: Listener, completed: dict[str, str]) -> None:
         self.target = target
         self.options = options
         self._emit = emit
         self._emit_lock = threading.Lock()
-        self.previous_complete = previous_complete
+        self.completed = completed  # feature id -> version, from the collection last pushed
         self.stopped = threading.Event()
         self.known_tags: dict[tuple[str, str], str | None] = {}  # probed once, used once
 
@@ -94,7 +96,7 @@ class _Run:
         digest = artifact.manifest.digest
         existing = self.tag_digest(repository, version)
         if existing == digest and not self.options.force:
-            if versioned and not self.previous_complete:
+            if versioned and self.completed.get(subject) != version:
                 self._complete_floating_tags(subject, artifact, version, result)
                 return
             result.status = Status.UNCHANGED
@@ -178,13 +180,31 @@ class _Run:
         self.emit(Event(EventKind.PLANNED, subject, result.repository, ", ".join(t.tag for t in planned)))
 
 
+def _completed_versions(target: Target, namespace: str) -> tuple[str | None, dict[str, str]] | None:
+    """The collection's current digest and the feature versions it lists (all fully published);
+    None when it cannot be read: then nothing is trusted, and each repository reports its own error."""
+    try:
+        manifest = target.read_manifest(namespace, COLLECTION_TAG)
+    except FeaturepubError:
+        return None
+    if manifest is None:
+        return None, {}
+    try:
+        layer = manifest.to_json()["layers"][0]
+        document = json.loads(target.read_blob(namespace, str(layer["digest"])) or b"{}")
+        return manifest.digest, {str(f["id"]): str(f["version"]) for f in document["features"]}
+    except (ValueError, KeyError, IndexError, TypeError):
+        return manifest.digest, {}  # not a collection featurepub can read: trust nothing in it
+
+
 def execute(
     plan: Plan, target: Target, options: PublishOptions | None = None, emit: Listener = ignore
 ) -> PublishReport:
     options = options or PublishOptions()
-    previous = target.tag_digest(plan.namespace, COLLECTION_TAG)
-    run = _Run(target, options, emit, previous_complete=previous == plan.collection.manifest.digest)
-    run.known_tags[(plan.namespace, COLLECTION_TAG)] = previous
+    collection = _completed_versions(target, plan.namespace)
+    run = _Run(target, options, emit, collection[1] if collection else {})
+    if collection is not None:
+        run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
     report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run)
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
         report.features = list(pool.map(run.publish_feature, plan.features))

@@ -3,8 +3,9 @@
 After a failed attempt the blob is HEADed first (the registry may have committed it before
 the answer was lost); otherwise a fresh session is started from a new POST. A dead session
 is never resent into. A 401 in the middle of an upload restarts it: the auth flow has
-fetched a new token by then; two 401s in a row mean the credentials are refused. None of oras-go, go-containerregistry, regclient or
-containers/image restarts a session within one push; this is where featurepub differs.
+fetched a new token by then; two 401s in a row mean the credentials are refused. None of
+oras-go, go-containerregistry, regclient or containers/image restarts a session within one
+push; this is where featurepub differs.
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ class Target(Protocol):
 
     def read_manifest(self, repository: str, reference: str) -> Manifest | None: ...
 
+    def read_blob(self, repository: str, digest: str) -> bytes | None:
+        """A small blob's bytes (a collection document), or None when it is not there."""
+        ...
+
     def has_blob(self, repository: str, digest: str) -> bool: ...
 
     def push_blob(self, repository: str, blob: Blob, progress: Progress | None = None) -> int:

@@ -73,6 +73,10 @@ class LayoutTarget:
             return None
         return Manifest(self._blob_path(digest).read_bytes())
 
+    def read_blob(self, repository: str, digest: str) -> bytes | None:
+        path = self._blob_path(digest)
+        return path.read_bytes() if path.is_file() else None
+
     def has_blob(self, repository: str, digest: str) -> bool:
         return self._blob_path(digest).is_file()
 

@@ -43,7 +43,13 @@ class Garbage(Rule):
     broken proxies and load balancers in front of registries do some of it)."""
 
     def __init__(self, method: str, fragment: str, status: int, body: bytes, location: bool) -> None:
-        self.method, self.fragment, self.status, self.body, self.location = method, fragment, status, body, location
+        self.method, self.fragment, self.status, self.body, self.location = (
+            method,
+            fragment,
+            status,
+            body,
+            location,
+        )
 
     def before(self, request: ProxyRequest) -> ProxyResponse | None:
         if request.method == self.method and self.fragment in request.route:
@@ -78,7 +84,8 @@ def test_nonsense_never_escapes_as_a_crash(
             retry=RetryPolicy(max_attempts=2, base_delay=0.01),
         )
     except FeaturepubError as exc:
-        assert str(exc)
+        message = str(exc)
+        assert message
         return
     # Some nonsense is harmless (a 200 to a HEAD that then reads as present); anything else is a
     # failure the report names, never a crash.
@@ -101,7 +108,9 @@ def test_html_error_page_gives_one_clear_line(
     assert "HTTP 400" in failure and proxy.host in failure and f"{namespace}/tool" in failure
 
 
-def test_missing_location_is_named(tmp_path: Path, make_proxy: Callable[..., RegistryProxy], namespace: str) -> None:
+def test_missing_location_is_named(
+    tmp_path: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
     class NoLocation(Rule):
         def after(self, request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
             if request.method == "POST":

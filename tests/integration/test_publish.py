@@ -94,8 +94,10 @@ def test_republish_unchanged_uploads_nothing(
     assert proxy.requests("PUT") == []
     assert proxy.requests("PATCH") == []
     assert {entry["status"] for entry in second.json.values()} == {"unchanged"}
-    # One HEAD of the exact version per repository (six: five features and one legacy id) and the collection.
-    assert len(proxy.requests()) == 7
+    # The collection (its manifest and document: which versions are complete), then one HEAD of
+    # the exact version per repository (six: five features and one legacy id).
+    assert len(proxy.requests()) == 8
+    assert len(proxy.requests("HEAD", "/manifests/")) == 6
 
 
 def test_floating_tags_follow_the_highest_release(

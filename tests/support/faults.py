@@ -71,10 +71,10 @@ class FaultInjector(Rule):
             self.injected[name] += 1
 
     def cut_body(self, head: ProxyRequest) -> bool:
-        if _is_completing_put(head) and int(head.header("Content-Length") or 0) > 0:
-            if self._roll(head, "cut") < self.cut_rate:
-                self._count("cut-mid-body")
-                return True
+        has_body = _is_completing_put(head) and int(head.header("Content-Length") or 0) > 0
+        if has_body and self._roll(head, "cut") < self.cut_rate:
+            self._count("cut-mid-body")
+            return True
         return False
 
     def before(self, request: ProxyRequest) -> ProxyResponse | None:
@@ -90,10 +90,7 @@ class FaultInjector(Rule):
         if roll < self.throttle_rate:
             self._count("429")
             # Alternate the two Retry-After forms RFC 9110 allows.
-            if int(roll * 1e6) % 2:
-                retry_after = "1"
-            else:
-                retry_after = formatdate(time.time() + 1, usegmt=True)
+            retry_after = "1" if int(roll * 1e6) % 2 else formatdate(time.time() + 1, usegmt=True)
             return _error(429, "TOOMANYREQUESTS", "rate limited", [("Retry-After", retry_after)])
         if roll < self.throttle_rate + self.error_rate / 2:
             status = (500, 502, 503, 504)[int(roll * 1e6) % 4]
