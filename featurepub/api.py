@@ -127,7 +127,9 @@ def publish(
             plan = make_plan(
                 collection, namespace, Path(workdir), registry=parse_registry(registry) if registry else None
             )
-            options = PublishOptions(force=force, dry_run=dry_run, keep_going=keep_going)
+            options = PublishOptions(
+                force=force, dry_run=dry_run, keep_going=keep_going, concurrency=target.concurrency
+            )
             return execute(plan, target, options, listener)
     finally:
         target.close()

@@ -44,6 +44,12 @@ class _Run:
         self.completed = completed  # feature id -> version, from the collection last pushed
         self.stopped = threading.Event()
         self.known_tags: dict[tuple[str, str], str | None] = {}  # probed once, used once
+        # Repositories known to exist (None: unknown). One that does not exist holds no tags and
+        # no blobs, so probing it is skipped: that saves a tag probe, a tags list and blob HEADs.
+        self.existing_repositories: frozenset[str] | None = None
+
+    def is_new(self, repository: str) -> bool:
+        return self.existing_repositories is not None and repository not in self.existing_repositories
 
     def tag_digest(self, repository: str, tag: str) -> str | None:
         key = (repository, tag)
@@ -94,7 +100,8 @@ class _Run:
     ) -> None:
         repository = result.repository
         digest = artifact.manifest.digest
-        existing = self.tag_digest(repository, version)
+        new = versioned and self.is_new(repository)
+        existing = None if new else self.tag_digest(repository, version)
         if existing == digest and not self.options.force:
             if versioned and self.completed.get(subject) != version:
                 self._complete_floating_tags(subject, artifact, version, result)
@@ -113,14 +120,15 @@ class _Run:
             )
             self.emit(Event(EventKind.SKIPPED, subject, repository, result.note))
             return
-        # Floating tags depend on every version already there.
-        tags = tags_for(version, self.target.list_tags(repository)) if versioned else [version]
+        # Floating tags depend on every version already there (none, in a new repository).
+        existing_tags = [] if new or not versioned else self.target.list_tags(repository)
+        tags = tags_for(version, existing_tags) if versioned else [version]
         result.tags = [TagResult(tag, Status.NOT_ATTEMPTED) for tag in tags]
         if self.options.dry_run:
             self._plan_only(subject, result)
             return
         for blob in artifact.blobs:
-            if self.target.has_blob(repository, blob.digest):
+            if not new and self.target.has_blob(repository, blob.digest):
                 self.emit(Event(EventKind.BLOB_EXISTS, subject, repository, blob.digest, blob.size))
                 continue
             self.emit(Event(EventKind.BLOB_UPLOAD, subject, repository, blob.digest, blob.size))
@@ -197,6 +205,13 @@ def _completed_versions(target: Target, namespace: str) -> tuple[str | None, dic
         return manifest.digest, {}  # not a collection featurepub can read: trust nothing in it
 
 
+def _existing_repositories(target: Target, namespace: str) -> frozenset[str] | None:
+    try:
+        return target.existing_repositories(namespace)
+    except FeaturepubError:
+        return None  # unknown: every repository is probed
+
+
 def execute(
     plan: Plan, target: Target, options: PublishOptions | None = None, emit: Listener = ignore
 ) -> PublishReport:
@@ -205,6 +220,7 @@ def execute(
     run = _Run(target, options, emit, collection[1] if collection else {})
     if collection is not None:
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
+    run.existing_repositories = _existing_repositories(target, plan.namespace)
     report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run)
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
         report.features = list(pool.map(run.publish_feature, plan.features))

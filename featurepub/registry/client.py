@@ -329,6 +329,41 @@ class RegistryClient:
         response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context)
         return None if expect(response, context, 200, 404).status_code == 404 else response.content
 
+    # --- catalog ---------------------------------------------------------------------
+    def repositories_under(self, namespace: str) -> set[str] | None:
+        """Repositories under `namespace/`, from /v2/_catalog; None when the registry will not say.
+
+        Pages start just after `namespace` (the `last` parameter) and stop once past its
+        names, so a large registry costs a page, not a full listing.
+        """
+        context = self.context(namespace, "list repositories")
+        prefix = f"{namespace}/"
+        url: str | None = f"/v2/_catalog?n=1000&last={quote(namespace, safe='')}"
+        found: set[str] = set()
+        for _ in range(_MAX_TAG_PAGES):
+            if url is None:
+                return found
+            try:
+                response = self.send("GET", url, context)
+            except RegistryError:
+                return None
+            if response.status_code != 200:
+                return None
+            try:
+                names = response.json().get("repositories")
+            except (ValueError, AttributeError):
+                return None
+            if not isinstance(names, list):
+                return None
+            past = False
+            for name in map(str, names):
+                if name.startswith(prefix):
+                    found.add(name)
+                elif name > prefix:
+                    past = True
+            url = None if past else _next_link(response)
+        return found
+
     # --- tags ------------------------------------------------------------------------
     def list_tags(self, repository: str) -> list[str]:
         """Every tag, following `Link` pagination; a repository that does not exist has none."""

@@ -119,6 +119,7 @@ class Profile:
     immutable_tags: bool = False  # repositories may refuse to move a tag
     max_depth: int | None = None  # path components a repository name may have
     concurrency: int = 4  # uploads in flight at once
+    catalog: bool = False  # /v2/_catalog lists repositories: one request tells which are new
     notes: str = ""
     hints: tuple[ErrorHint, ...] = ()
 
@@ -458,6 +459,7 @@ ZOT = Profile(
     upload=SINGLE,
     strategies=(MONOLITHIC, SINGLE, CHUNKED),
     single_post=True,
+    catalog=True,
     notes="single-request POST with strict headers; relative Location",
 )
 
@@ -467,6 +469,7 @@ DISTRIBUTION = Profile(
     upload=MONOLITHIC,
     strategies=(MONOLITHIC, SINGLE, CHUNKED),
     single_post=False,
+    catalog=True,
     notes="a single-request POST answers 202 and drops the body (the body is sent again with PUT); "
     "Location carries the _state parameter",
 )
@@ -476,6 +479,7 @@ GENERIC = Profile(
     title="any OCI registry",
     upload=MONOLITHIC,
     strategies=(MONOLITHIC, SINGLE, CHUNKED),
+    catalog=True,  # tried once per run; a registry that refuses it costs one request
     notes="the default: monolithic uploads, which every registry takes",
     hints=(_GENERIC_MEDIA_TYPE,),
 )

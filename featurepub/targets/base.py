@@ -19,6 +19,11 @@ class Target(Protocol):
         """How messages name this target (a registry host, or a layout folder)."""
         ...
 
+    @property
+    def concurrency(self) -> int:
+        """How many features may be published at once."""
+        ...
+
     def list_tags(self, repository: str) -> list[str]: ...
 
     def tag_digest(self, repository: str, tag: str) -> str | None:
@@ -29,6 +34,10 @@ class Target(Protocol):
 
     def read_blob(self, repository: str, digest: str) -> bytes | None:
         """A small blob's bytes (a collection document), or None when it is not there."""
+        ...
+
+    def existing_repositories(self, namespace: str) -> frozenset[str] | None:
+        """The repositories under `namespace/` that exist, or None when the target cannot tell."""
         ...
 
     def has_blob(self, repository: str, digest: str) -> bool: ...

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ class LayoutTarget:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._index = self._load_index()
+        self._index_lock = threading.Lock()
 
     @property
     def display_name(self) -> str:
@@ -77,6 +79,14 @@ class LayoutTarget:
         path = self._blob_path(digest)
         return path.read_bytes() if path.is_file() else None
 
+    @property
+    def concurrency(self) -> int:
+        return 4
+
+    def existing_repositories(self, namespace: str) -> frozenset[str] | None:
+        prefix = f"{namespace}/"
+        return frozenset(name.rsplit(":", 1)[0] for name in self.ref_names() if name.startswith(prefix))
+
     def has_blob(self, repository: str, digest: str) -> bool:
         return self._blob_path(digest).is_file()
 
@@ -104,11 +114,6 @@ class LayoutTarget:
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
         self.push_blob(repository, Blob(manifest.descriptor(), data=manifest.data))
         ref_name = f"{repository}:{tag}"
-        manifests = [
-            d
-            for d in self._descriptors()
-            if (d.get("annotations") or {}).get(mediatypes.ANNOTATION_REF_NAME) != ref_name
-        ]
         artifact_type = manifest.to_json().get("artifactType")
         descriptor = Descriptor(
             manifest.media_type,
@@ -117,9 +122,15 @@ class LayoutTarget:
             {mediatypes.ANNOTATION_REF_NAME: ref_name},
             artifact_type=artifact_type if isinstance(artifact_type, str) else None,
         )
-        manifests.append(descriptor.to_json())
-        self._index["manifests"] = manifests
-        self._write_index()
+        with self._index_lock:  # features publish in parallel; index.json is one file
+            manifests = [
+                d
+                for d in self._descriptors()
+                if (d.get("annotations") or {}).get(mediatypes.ANNOTATION_REF_NAME) != ref_name
+            ]
+            manifests.append(descriptor.to_json())
+            self._index["manifests"] = manifests
+            self._write_index()
         return manifest.digest
 
     def _write_index(self) -> None:

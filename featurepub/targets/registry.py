@@ -100,6 +100,16 @@ class RegistryTarget:
         with self._explained(repository):
             return self.client.find_blob(repository, digest)
 
+    @property
+    def concurrency(self) -> int:
+        return self.profile.concurrency
+
+    def existing_repositories(self, namespace: str) -> frozenset[str] | None:
+        if not self.profile.catalog:
+            return None
+        found = self.client.repositories_under(namespace)
+        return None if found is None else frozenset(found)
+
     def has_blob(self, repository: str, digest: str) -> bool:
         with self._explained(repository):
             found = self.client.blob_exists(repository, digest)

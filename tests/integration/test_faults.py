@@ -188,4 +188,4 @@ def test_rerun_completes_floating_tags_an_interrupted_run_left_out(
     healthy.reset()
     third = featurepub.publish(samples, registry=healthy.host, namespace=namespace)
     assert {f.status for f in third.features} == {Status.UNCHANGED}
-    assert len(healthy.requests()) == 8
+    assert len(healthy.requests()) == 9

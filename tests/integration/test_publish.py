@@ -94,9 +94,10 @@ def test_republish_unchanged_uploads_nothing(
     assert proxy.requests("PUT") == []
     assert proxy.requests("PATCH") == []
     assert {entry["status"] for entry in second.json.values()} == {"unchanged"}
-    # The collection (its manifest and document: which versions are complete), then one HEAD of
-    # the exact version per repository (six: five features and one legacy id).
-    assert len(proxy.requests()) == 8
+    # The catalog (which repositories exist), the collection (its manifest and document: which
+    # versions are complete), then one HEAD of the exact version per repository (six: five
+    # features and one legacy id).
+    assert len(proxy.requests()) == 9
     assert len(proxy.requests("HEAD", "/manifests/")) == 6
 
 
@@ -242,3 +243,20 @@ def test_bad_names_are_refused_before_anything_is_read(args: list[str], message:
     assert run.code == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_fresh_publish_needs_few_requests(
+    samples: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
+    proxy = make_proxy()
+    run = featurepub("publish", samples, "-r", proxy.host, "-n", namespace)
+    assert run.code == 0, run.stderr
+    # New repositories (the catalog says so) are not probed: per repository the config blob is
+    # mounted or uploaded, the layer uploaded (POST, PUT) and four tags pushed.
+    assert not proxy.requests("GET", "/tags/list")
+    # Only the collection's repository (the namespace itself, which the catalog page does not
+    # cover) checks its blobs first.
+    assert {r.path.split("/blobs/")[0] for r in proxy.requests("HEAD", "/blobs/")} <= {f"/v2/{namespace}"}
+    assert len(proxy.requests("GET", "/_catalog")) == 1
+    repositories = 7  # five features, one legacy id, the collection
+    assert len(proxy.requests()) <= 8 * repositories
