@@ -64,6 +64,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = tmp_path / "xdg-runtime"
     runtime.mkdir()  # skopeo refuses a $XDG_RUNTIME_DIR that does not exist
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
 
 
 def copy_samples(destination: Path, repository_prefix: str) -> Path:

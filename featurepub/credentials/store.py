@@ -5,12 +5,17 @@ password a small JSON record `{"username": ..., "secret": ...}` (every keyring b
 can look an entry up by service and user; not every one can list a service's users).
 Set FEATUREPUB_NO_KEYRING=1 to never touch the keyring (a locked desktop keyring can stall
 a headless session), or PYTHON_KEYRING_BACKEND to choose a backend.
+
+The hosts that have an entry are also listed (no secrets) in
+`$XDG_CONFIG_HOME/featurepub/keyring-hosts.json`, so looking up a registry nobody logged
+in to never loads a keyring backend: that import alone costs tens of milliseconds per run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from featurepub.credentials.chain import Credential, SourceSkipped
@@ -22,6 +27,30 @@ NO_BACKEND_HINT = (
     "no keyring backend is available here (typical on CI and in containers): give credentials with "
     "DEVCONTAINERS_OCI_AUTH, --username with --password-stdin, GITHUB_TOKEN for ghcr.io, or docker login"
 )
+
+
+def _hosts_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "featurepub" / "keyring-hosts.json"
+
+
+def _logged_in_hosts() -> set[str]:
+    try:
+        hosts: Any = json.loads(_hosts_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {str(h) for h in hosts} if isinstance(hosts, list) else set()
+
+
+def _record_host(registry: str, present: bool) -> None:
+    hosts = _logged_in_hosts()
+    hosts = hosts | {registry} if present else hosts - {registry}
+    path = _hosts_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(sorted(hosts)) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # only an index: without it lookups fall back to asking the keyring
 
 
 def _disabled() -> bool:
@@ -51,6 +80,8 @@ def keyring_get(registry: str) -> Credential | None:
     """The entry `featurepub login` stored for `registry`; raises SourceSkipped when no keyring is usable."""
     if _disabled():
         raise SourceSkipped("disabled by FEATUREPUB_NO_KEYRING")
+    if registry not in _logged_in_hosts():
+        return None  # featurepub login never stored anything for it
     from keyring.errors import KeyringError
 
     try:
@@ -91,6 +122,7 @@ def keyring_set(registry: str, username: str, secret: str) -> str:
             f"the keyring ({backend_name()}) refused to store the credentials: {type(exc).__name__}",
             hint=NO_BACKEND_HINT,
         ) from None
+    _record_host(registry, present=True)
     return backend_name()
 
 
@@ -111,4 +143,5 @@ def keyring_delete(registry: str) -> bool:
         return False
     except KeyringError as exc:
         raise CredentialError(f"the keyring ({backend_name()}) failed: {type(exc).__name__}") from None
+    _record_host(registry, present=False)
     return True

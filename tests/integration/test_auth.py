@@ -108,7 +108,9 @@ def test_bearer_token_flow(
     assert tag_digest(registry.url, f"{namespace}/tool", "1.0.0") == run.json["tool"]["digest"]
     # One token per repository (the feature's and the collection's), asked for push up front; features
     # publish concurrently and the collection is read first, so the order is not fixed.
+    # (and one for the catalog, which names no repository)
     assert sorted(server.token_requests) == [
+        "",
         f"repository:{namespace}/tool:pull,push",
         f"repository:{namespace}:pull,push",
     ]

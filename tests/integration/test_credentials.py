@@ -73,6 +73,10 @@ def configure(kind: str, tmp_path: Path, host: str, user: str, secret: str) -> S
         store = tmp_path / "keyring.json"
         record = json.dumps({"username": user, "secret": secret})
         store.write_text(json.dumps({f"featurepub\n{host}": record}), encoding="utf-8")
+        # What `featurepub login` also records: which hosts have an entry (no secrets).
+        index = Path(os.environ["XDG_CONFIG_HOME"]) / "featurepub" / "keyring-hosts.json"
+        index.parent.mkdir(parents=True, exist_ok=True)
+        index.write_text(json.dumps([host]), encoding="utf-8")
         return Setup("featurepub keyring", env=keyring_env(store))
     if kind == "docker-auths":
         path = write_docker_config({"auths": {f"https://{host}/v1/": {"auth": b64(f"{user}:{secret}")}}})

@@ -181,7 +181,7 @@ class Capture(Rule):
 
 
 class RedirectAuthenticated(Rule):
-    """Redirect an authenticated tags/list to another host, as registries do to blob storage (S3, a CDN)."""
+    """Redirect an authenticated read to another host, as registries do to blob storage (S3, a CDN)."""
 
     def __init__(self, method: str, suffix: str) -> None:
         self.method = method
@@ -225,7 +225,7 @@ def test_cross_host_redirect_does_not_carry_the_authorization_header(
 ) -> None:
     capture = Capture()
     other = RegistryProxy(registry.url, [capture]).start()
-    redirect = RedirectAuthenticated("GET", "/tags/list")
+    redirect = RedirectAuthenticated("GET", "/manifests/latest")  # the collection, read first
     redirect.target = f"http://127.0.0.1:{other.port}"  # localhost -> 127.0.0.1: another host
     if kind == "basic":
         front = RegistryProxy(plain_basic.url, [redirect]).start()

@@ -261,6 +261,14 @@ def test_keyring_round_trip_and_missing_backend(tmp_path: Path, monkeypatch: pyt
         keyring_set("r.example", "me", "kr-pass-1")
     assert info.value.hint is not None
     assert "DEVCONTAINERS_OCI_AUTH" in info.value.hint
+    # A registry nobody logged in to is not even looked up (no backend is loaded for it) ...
+    lookup = default_chain().lookup("r.example")
+    assert ("featurepub keyring", "nothing for this registry") in lookup.trail
+    # ... one that was is, and a missing backend is said.
+    index = tmp_path / "xdg" / "featurepub" / "keyring-hosts.json"
+    index.parent.mkdir(parents=True)
+    index.write_text('["r.example"]')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     lookup = default_chain().lookup("r.example")
     assert ("featurepub keyring", "no keyring backend available") in lookup.trail
     monkeypatch.setenv("FEATUREPUB_NO_KEYRING", "1")
