@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ def open_target(
     ca_file: str | Path | None = None,
     http2: bool = False,
     log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
 ) -> Target:
     """A registry (by host) or an OCI layout folder to publish to.
 
@@ -66,6 +69,10 @@ def open_target(
     options = TransportOptions(
         insecure_hosts=frozenset(parse_registry(h) for h in insecure_hosts), ca_file=ca_file, http2=http2, log=log
     )
+    if timeout is not None:
+        options = replace(options, read_timeout=timeout, write_timeout=timeout)
+    if connect_timeout is not None:
+        options = replace(options, connect_timeout=connect_timeout)
     if username is not None or password is not None:
         if credentials is not None:
             raise InputError("give either a credential chain or a username and password, not both")
@@ -101,6 +108,8 @@ def publish(
     ca_file: str | Path | None = None,
     http2: bool = False,
     log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
 ) -> PublishReport:
     """Validate, package and publish every feature under `path`; returns the report.
 
@@ -121,6 +130,8 @@ def publish(
         ca_file=ca_file,
         http2=http2,
         log=log,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
     )
     try:
         with tempfile.TemporaryDirectory(prefix="featurepub-") as workdir:

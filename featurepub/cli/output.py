@@ -15,7 +15,7 @@ from typing import TextIO
 
 from featurepub.errors import FeatureError, FeaturepubError
 from featurepub.publishing.events import Event, EventKind
-from featurepub.publishing.report import PublishReport, Status
+from featurepub.publishing.report import PublishReport, RepositoryResult, Status
 from featurepub.redact import redact
 
 
@@ -187,6 +187,14 @@ class Console:
             self.info(f"{where}: would push tags {event.detail}")
 
     def summary(self, report: PublishReport) -> None:
+        """One line per repository with what happened to each tag, then the verdict."""
+        for feature in report.features:
+            for repository in feature.repositories:
+                self.info(
+                    f"  {feature.id} {feature.version} [{repository.repository}]: {_tag_account(repository)}"
+                )
+        if report.collection is not None:
+            self.info(f"  collection [{report.collection.repository}]: {_tag_account(report.collection)}")
         counts: dict[Status, int] = {}
         for feature in report.features:
             counts[feature.status] = counts.get(feature.status, 0) + 1
@@ -198,3 +206,14 @@ class Console:
         )
         if report.collection is not None and report.collection.note and not report.ok:
             self.info(f"collection {report.collection.repository}: {report.collection.note}")
+
+
+def _tag_account(result: RepositoryResult) -> str:
+    """e.g. "published 1.2.0, 1.2, 1, latest" or "failed (published 1.2.0; failed 1.2; not-attempted 1)"."""
+    groups: dict[str, list[str]] = {}
+    for tag in result.tags:
+        groups.setdefault(tag.status.value, []).append(tag.tag)
+    detail = "; ".join(f"{status} {', '.join(tags)}" for status, tags in groups.items())
+    if not detail:
+        return result.status.value + (f" ({result.note})" if result.note else "")
+    return detail if list(groups) == [result.status.value] else f"{result.status.value} ({detail})"

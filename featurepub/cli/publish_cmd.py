@@ -49,6 +49,17 @@ def publish(
             "in ./pyproject.toml."
         ),
     ] = None,
+    retries: Annotated[
+        int,
+        typer.Option(min=0, help="Retries per request after 408/429/5xx or a lost connection (with backoff)."),
+    ] = 5,
+    retry_time: Annotated[
+        float, typer.Option(min=0, help="Give up retrying one step after this many seconds, waits included.")
+    ] = 300.0,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for each read or write (large uploads need long ones).")
+    ] = 300.0,
+    connect_timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for a connection.")] = 15.0,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -62,6 +73,7 @@ def publish(
     from featurepub.api import publish as run_publish
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError, InputError
+    from featurepub.registry.retry import RetryPolicy
 
     console = Console(quiet=quiet, verbose=verbose)
     if namespace is None:
@@ -90,6 +102,9 @@ def publish(
             password=password,
             ca_file=ca_file,
             log=console.debug,
+            retry=RetryPolicy(max_attempts=retries + 1, max_elapsed=retry_time),
+            timeout=timeout,
+            connect_timeout=connect_timeout,
         )
     except FeaturepubError as exc:
         fail(exc, quiet)

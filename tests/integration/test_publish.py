@@ -166,6 +166,20 @@ def test_invalid_features_push_nothing_and_exit_2(
     assert proxy.requests() == []
 
 
+def test_retries_and_timeouts_are_options(
+    tmp_path: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
+    from tests.support.faults import RefuseAfter
+
+    proxy = make_proxy(RefuseAfter(healthy=0))
+    root = write_feature(tmp_path, "tool", "0.1.0")
+    args = ["--retries", "2", "--retry-time", "5", "--timeout", "5", "--connect-timeout", "2"]
+    run = featurepub("publish", root, "-r", proxy.host, "-n", namespace, *args)
+    assert run.code == 4
+    # The first read (the collection) is tried three times: once and two retries.
+    assert len(proxy.requests("GET", f"/v2/{namespace}/manifests/latest")) == 3
+
+
 def test_dry_run_reads_but_never_writes(
     samples: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
 ) -> None:
@@ -221,6 +235,8 @@ def test_wrong_manifest_digest_from_registry_is_an_error(
     assert run.code == 4
     assert run.json["tool"]["status"] == "failed"
     assert "stored the manifest as sha256:000" in run.stderr
+    # The human summary accounts for every tag.
+    assert f"tool 0.1.0 [{namespace}/tool]: failed (failed 0.1.0; not-attempted 0.1, 0, latest)" in run.stderr
     # The collection is not pushed when a feature failed.
     assert "collection" in run.stderr
     assert "not pushed" in run.stderr

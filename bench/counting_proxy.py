@@ -1,0 +1,107 @@
+"""A streaming reverse proxy on 127.0.0.1 that counts requests and request-body bytes.
+
+Bodies are forwarded in 1 MiB pieces, so a 500 MiB upload does not inflate the bench's
+own memory; only chunked bodies (the reference CLI sends manifests that way) are buffered.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+PIECE = 1024 * 1024
+
+
+class CountingProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.requests = 0
+        self.body_bytes = 0
+        self.blob_bytes = 0
+        self.by_method: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def host(self) -> str:
+        return f"localhost:{self._server.server_address[1]}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = self.body_bytes = self.blob_bytes = 0
+            self.by_method.clear()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _count(self, method: str, path: str, size: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.by_method[method] += 1
+            self.body_bytes += size
+            if "/blobs/uploads/" in path:
+                self.blob_bytes += size
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def _body(self) -> tuple[bytes | None, int]:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            data = b"".join(chunks)
+                            return data, len(data)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                return None, int(self.headers.get("Content-Length") or 0)
+
+            def _serve(self) -> None:
+                buffered, length = self._body()
+                upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=600)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+                headers["Content-Length"] = str(length)
+                upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                for key, value in headers.items():
+                    upstream.putheader(key, value)
+                upstream.endheaders()
+                if buffered is not None:
+                    upstream.send(buffered)
+                else:
+                    remaining = length
+                    while remaining > 0:
+                        piece = self.rfile.read(min(PIECE, remaining))
+                        if not piece:
+                            break
+                        upstream.send(piece)
+                        remaining -= len(piece)
+                proxy._count(self.command, self.path, length)
+                response = upstream.getresponse()
+                body = response.read()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in _HOP and key.lower() != "content-length":
+                        self.send_header(key, value)
+                self.send_header("Content-Length", response.getheader("Content-Length") or str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+                upstream.close()
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        return Handler
