@@ -263,15 +263,20 @@ class RegistryClient:
         return self.resolve(response, given, context) if given else location
 
     # --- manifests -------------------------------------------------------------------
-    def manifest_info(self, repository: str, reference: str) -> ManifestInfo | None:
-        context = self.context(repository, f"HEAD manifest {reference}")
+    def _read_manifest(self, method: str, repository: str, reference: str) -> httpx.Response | None:
+        """GET or HEAD a manifest with the full Accept list; None when it does not exist."""
+        context = self.context(repository, f"{method} manifest {reference}")
         response = self.send(
-            "HEAD",
+            method,
             f"/v2/{repository}/manifests/{reference}",
             context,
             headers={"Accept": mediatypes.MANIFEST_ACCEPT},
         )
-        if expect(response, context, 200, 404).status_code == 404:
+        return None if expect(response, context, 200, 404).status_code == 404 else response
+
+    def manifest_info(self, repository: str, reference: str) -> ManifestInfo | None:
+        response = self._read_manifest("HEAD", repository, reference)
+        if response is None:
             return None
         digest = response.headers.get("Docker-Content-Digest", "")
         if not is_valid_digest(digest):
@@ -287,14 +292,8 @@ class RegistryClient:
         )
 
     def get_manifest(self, repository: str, reference: str) -> Manifest | None:
-        context = self.context(repository, f"GET manifest {reference}")
-        response = self.send(
-            "GET",
-            f"/v2/{repository}/manifests/{reference}",
-            context,
-            headers={"Accept": mediatypes.MANIFEST_ACCEPT},
-        )
-        if expect(response, context, 200, 404).status_code == 404:
+        response = self._read_manifest("GET", repository, reference)
+        if response is None:
             return None
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return Manifest(response.content, media_type or mediatypes.OCI_MANIFEST)
