@@ -6,7 +6,9 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
+
+from typing_extensions import Unpack
 
 from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
 from featurepub.errors import InputError
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from featurepub.features.packaging import PackageResult, ValidationResult
     from featurepub.publishing.layout_push import LayoutPushReport
     from featurepub.readback import InspectResult, TagsResult
+    from featurepub.targets.registry import RegistryTarget
 
 
 def load(path: str | Path) -> Collection:
@@ -32,60 +35,91 @@ def load(path: str | Path) -> Collection:
     return load_collection(Path(path))
 
 
-def open_target(
-    *,
-    registry: str | None = None,
-    layout: str | Path | None = None,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
-    retry: RetryPolicy | None = None,
-    profile: str | None = None,
-    config: str | Path | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    ca_file: str | Path | None = None,
-    http2: bool = False,
-    log: Callable[[str], None] | None = None,
-    timeout: float | None = None,
-    connect_timeout: float | None = None,
-) -> Target:
-    """A registry (by host) or an OCI layout folder to publish to.
+class Connection(TypedDict, total=False):
+    """How to reach a registry; every function that talks to one takes these as keywords.
 
-    For a registry, `profile` names its quirk profile (default: chosen by host) and `config`
-    is a featurepub.toml or pyproject.toml whose `registries` table overrides it per host.
-    `username` and `password` come first in the credential chain; `ca_file` adds CA
-    certificates to the system trust store; `log` receives one redacted line per request
-    and says which credential source was used.
+    `profile` names its quirk profile (default: chosen by host) and `config` is a
+    featurepub.toml or pyproject.toml whose `registries` table overrides it per host.
+    `username` and `password` come first in the credential chain (or give a whole
+    `credentials` chain); `ca_file` adds CA certificates to the system trust store;
+    `insecure_hosts` may use plain HTTP or unverified TLS; `log` receives one redacted line
+    per request and says which credential source was used.
     """
+
+    insecure_hosts: Iterable[str]
+    credentials: CredentialChain | None
+    username: str | None
+    password: str | None
+    ca_file: str | Path | None
+    profile: str | None
+    config: str | Path | None
+    retry: RetryPolicy | None
+    timeout: float | None  # seconds for each read or write
+    connect_timeout: float | None
+    http2: bool
+    log: Callable[[str], None] | None
+
+
+def _transport(host: str, connection: Connection) -> TransportOptions:
+    options = TransportOptions(
+        insecure_hosts=frozenset(parse_registry(h) for h in connection.get("insecure_hosts", ())),
+        ca_file=connection.get("ca_file"),
+        http2=connection.get("http2", False),
+        log=connection.get("log"),
+    )
+    if (timeout := connection.get("timeout")) is not None:
+        options = replace(options, read_timeout=timeout, write_timeout=timeout)
+    if (connect_timeout := connection.get("connect_timeout")) is not None:
+        options = replace(options, connect_timeout=connect_timeout)
+    return options
+
+
+def _credentials(host: str, connection: Connection) -> CredentialChain | None:
+    username, password = connection.get("username"), connection.get("password")
+    credentials = connection.get("credentials")
+    if username is None and password is None:
+        return credentials
+    if credentials is not None:
+        raise InputError("give either a credential chain or a username and password, not both")
+    if not username or not password:
+        raise InputError(
+            "a username needs a password and a password needs a username",
+            hint="e.g. --username USER --password-stdin, with the password or token on stdin",
+        )
+    return default_chain(explicit_credential(host, username, password))
+
+
+def open_registry(registry: str, *, push: bool = True, **connection: Unpack[Connection]) -> RegistryTarget:
+    """A registry target by host; `push=False` asks only for pull access."""
+    from featurepub.config import load_config, select_profile
+    from featurepub.targets.registry import RegistryTarget
+
+    host = parse_registry(registry)
+    config = connection.get("config")
+    profile = select_profile(
+        host, name=connection.get("profile"), config=load_config(config) if config is not None else None
+    )
+    return RegistryTarget(
+        host,
+        credentials=_credentials(host, connection),
+        transport=_transport(host, connection),
+        retry=connection.get("retry"),
+        profile=profile,
+        push=push,
+    )
+
+
+def open_target(
+    *, registry: str | None = None, layout: str | Path | None = None, **connection: Unpack[Connection]
+) -> Target:
+    """A registry (by host) or an OCI layout folder to publish to."""
     if (registry is None) == (layout is None):
         raise InputError("give exactly one of a registry or a layout folder")
     if layout is not None:
         from featurepub.targets.layout import LayoutTarget
 
         return LayoutTarget(Path(layout))
-    from featurepub.targets.registry import RegistryTarget
-
-    host = parse_registry(registry or "")
-    options = TransportOptions(
-        insecure_hosts=frozenset(parse_registry(h) for h in insecure_hosts), ca_file=ca_file, http2=http2, log=log
-    )
-    if timeout is not None:
-        options = replace(options, read_timeout=timeout, write_timeout=timeout)
-    if connect_timeout is not None:
-        options = replace(options, connect_timeout=connect_timeout)
-    if username is not None or password is not None:
-        if credentials is not None:
-            raise InputError("give either a credential chain or a username and password, not both")
-        if not username or not password:
-            raise InputError(
-                "a username needs a password and a password needs a username",
-                hint="e.g. --username USER --password-stdin, with the password or token on stdin",
-            )
-        credentials = default_chain(explicit_credential(host, username, password))
-    from featurepub.config import load_config, select_profile
-
-    chosen = select_profile(host, name=profile, config=load_config(config) if config is not None else None)
-    return RegistryTarget(host, credentials=credentials, transport=options, retry=retry, profile=chosen)
+    return open_registry(registry or "", **connection)
 
 
 def publish(
@@ -97,19 +131,8 @@ def publish(
     force: bool = False,
     dry_run: bool = False,
     keep_going: bool = False,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
-    retry: RetryPolicy | None = None,
-    profile: str | None = None,
-    config: str | Path | None = None,
     listener: Listener = ignore,
-    username: str | None = None,
-    password: str | None = None,
-    ca_file: str | Path | None = None,
-    http2: bool = False,
-    log: Callable[[str], None] | None = None,
-    timeout: float | None = None,
-    connect_timeout: float | None = None,
+    **connection: Unpack[Connection],
 ) -> PublishReport:
     """Validate, package and publish every feature under `path`; returns the report.
 
@@ -117,22 +140,7 @@ def publish(
     per feature in the report (`report.ok` says whether everything is in place).
     """
     collection = load(path)
-    target = open_target(
-        registry=registry,
-        layout=layout,
-        insecure_hosts=insecure_hosts,
-        credentials=credentials,
-        retry=retry,
-        profile=profile,
-        config=config,
-        username=username,
-        password=password,
-        ca_file=ca_file,
-        http2=http2,
-        log=log,
-        timeout=timeout,
-        connect_timeout=connect_timeout,
-    )
+    target = open_target(registry=registry, layout=layout, **connection)
     try:
         with tempfile.TemporaryDirectory(prefix="featurepub-") as workdir:
             plan = make_plan(
@@ -171,19 +179,11 @@ def plan(
     registry: str | None = None,
     layout: str | Path | None = None,
     force: bool = False,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
+    **connection: Unpack[Connection],
 ) -> PublishReport:
     """What `publish` would push (statuses `planned`, `unchanged`, `skipped`); reads, never writes."""
     return publish(
-        path,
-        namespace=namespace,
-        registry=registry,
-        layout=layout,
-        force=force,
-        dry_run=True,
-        insecure_hosts=insecure_hosts,
-        credentials=credentials,
+        path, namespace=namespace, registry=registry, layout=layout, force=force, dry_run=True, **connection
     )
 
 
@@ -197,14 +197,13 @@ def push_layout(
     force: bool = False,
     dry_run: bool = False,
     keep_going: bool = False,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
     listener: Listener = ignore,
+    **connection: Unpack[Connection],
 ) -> LayoutPushReport:
     """Push the descriptors of an OCI layout to `registry` by their ref names (all, or `refs`)."""
     from featurepub.publishing.layout_push import push_layout as run
 
-    target = open_target(registry=registry, insecure_hosts=insecure_hosts, credentials=credentials)
+    target = open_registry(registry, **connection)
     try:
         return run(
             Path(layout),
@@ -221,30 +220,30 @@ def push_layout(
         target.close()
 
 
-def inspect(
-    reference: str,
-    *,
-    platform: str | None = None,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
-) -> InspectResult:
+def inspect(reference: str, *, platform: str | None = None, **connection: Unpack[Connection]) -> InspectResult:
     """Read the manifest behind `reference` (an index resolved to `platform`), its metadata and tags."""
     from featurepub.readback import inspect as run
+    from featurepub.readback import parse_reference
 
-    return run(reference, platform=platform, insecure_hosts=insecure_hosts, credentials=credentials)
+    ref = parse_reference(reference)
+    target = open_registry(ref.registry, push=False, **connection)
+    try:
+        return run(ref, target.client, platform=platform)
+    finally:
+        target.close()
 
 
-def list_tags(
-    reference: str,
-    *,
-    digests: bool = False,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
-) -> TagsResult:
+def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Connection]) -> TagsResult:
     """Every tag of the reference's repository, optionally with the digest each points at."""
     from featurepub.readback import list_tags as run
+    from featurepub.readback import parse_reference
 
-    return run(reference, digests=digests, insecure_hosts=insecure_hosts, credentials=credentials)
+    ref = parse_reference(reference)
+    target = open_registry(ref.registry, push=False, **connection)
+    try:
+        return run(ref, target.client, digests=digests)
+    finally:
+        target.close()
 
 
 def generate_docs(path: str | Path, *, registry: str, namespace: str, check: bool = False) -> DocsResult:

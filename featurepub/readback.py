@@ -16,15 +16,17 @@ import json
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from featurepub.credentials.chain import CredentialChain
 from featurepub.errors import FeaturepubError, InputError, RegistryContext, RegistryError
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Descriptor
 from featurepub.oci.digest import sha256_digest
 from featurepub.oci.manifest import Manifest
-from featurepub.reference import Reference, parse_registry
+from featurepub.reference import Reference
+
+if TYPE_CHECKING:
+    from featurepub.registry.client import RegistryClient
 
 # A reference without a registry host means ghcr.io, like `publish --registry`'s default.
 DEFAULT_REGISTRY = "ghcr.io"
@@ -159,16 +161,6 @@ class TagsResult:
 def parse_reference(value: str) -> Reference:
     """A feature reference: `host[:port]/path[:tag|@digest]`; without a host, ghcr.io."""
     return Reference.parse(value, default_registry=DEFAULT_REGISTRY)
-
-
-def _open(
-    registry: str, insecure_hosts: Iterable[str], credentials: CredentialChain | None
-) -> Any:  # RegistryTarget; imported late so importing this module stays cheap
-    from featurepub.registry.transport import TransportOptions
-    from featurepub.targets.registry import RegistryTarget
-
-    options = TransportOptions(insecure_hosts=frozenset(parse_registry(h) for h in insecure_hosts))
-    return RegistryTarget(registry, credentials=credentials, transport=options, push=False)
 
 
 def _platform_of(entry: dict[str, Any]) -> str:
@@ -318,20 +310,10 @@ def _tags_here(client: Any, repository: str, tags: list[str], digest: str) -> li
 
 
 def inspect(
-    reference: str,
-    *,
-    platform: str | None = None,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
-    read_tags: bool = True,
+    ref: Reference, client: RegistryClient, *, platform: str | None = None, read_tags: bool = True
 ) -> InspectResult:
-    """Read the manifest behind `reference` and describe it; see the module docstring."""
-    ref = parse_reference(reference)
-    target = _open(ref.registry, insecure_hosts, credentials)
-    try:
-        return _inspect(target.client, ref, platform, read_tags)
-    finally:
-        target.close()
+    """Read the manifest behind `ref` and describe it; see the module docstring."""
+    return _inspect(client, ref, platform, read_tags)
 
 
 def _inspect(client: Any, ref: Reference, platform: str | None, read_tags: bool) -> InspectResult:
@@ -424,30 +406,18 @@ def _read_metadata(client: Any, repository: str, result: InspectResult) -> None:
         result.notes.append(f"no {mediatypes.ANNOTATION_METADATA} annotation and no {_METADATA_FILE} in the layer")
 
 
-def list_tags(
-    reference: str,
-    *,
-    digests: bool = False,
-    insecure_hosts: Iterable[str] = (),
-    credentials: CredentialChain | None = None,
-) -> TagsResult:
+def list_tags(ref: Reference, client: RegistryClient, *, digests: bool = False) -> TagsResult:
     """Every tag of the reference's repository (all pages), optionally with what each points at.
 
     Unlike `devcontainer features info tags`, the reference's own tag need not exist.
     """
-    ref = parse_reference(reference)
-    target = _open(ref.registry, insecure_hosts, credentials)
-    try:
-        client = target.client
-        tags: list[str] = client.list_tags(ref.repository)
-        found: dict[str, str | None] | None = None
-        if digests:
-            found = {}
-            for tag in tags:
-                info = client.manifest_info(ref.repository, tag)
-                found[tag] = info.digest if info else None
-    finally:
-        target.close()
+    tags: list[str] = client.list_tags(ref.repository)
+    found: dict[str, str | None] | None = None
+    if digests:
+        found = {}
+        for tag in tags:
+            info = client.manifest_info(ref.repository, tag)
+            found[tag] = info.digest if info else None
     return TagsResult(f"{ref.registry}/{ref.repository}", ref.repository, tags, found)
 
 
