@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,6 +43,18 @@ InsecureOption = Annotated[
         "hosts and hosts named here are ever spoken to that way.",
     ),
 ]
+
+
+def connection_keywords(
+    insecure: list[str] | None, username: str | None, password_stdin: bool, ca_file: Path | None
+) -> dict[str, Any]:
+    """The registry connection keywords of the library API, from the options commands share."""
+    return {
+        "insecure_hosts": insecure or [],
+        "username": username,
+        "password": read_password(username, password_stdin, prompt=True),
+        "ca_file": ca_file,
+    }
 
 
 def read_password(username: str | None, password_stdin: bool, *, prompt: bool) -> str | None:

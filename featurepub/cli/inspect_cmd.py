@@ -7,6 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from featurepub.cli.auth_cmd import (
+    CaFileOption,
+    InsecureOption,
+    PasswordStdinOption,
+    UsernameOption,
+    connection_keywords,
+)
 from featurepub.cli.common import fail
 
 if TYPE_CHECKING:
@@ -26,9 +33,6 @@ ReferenceArgument = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
-InsecureOption = Annotated[
-    list[str] | None, typer.Option("--insecure", help="Use plain HTTP for this registry host (repeatable).")
-]
 
 
 def _rows(rows: list[tuple[str, str]], console: Console) -> str:
@@ -131,6 +135,9 @@ def inspect(
     ] = None,
     json_output: JsonOption = False,
     insecure: InsecureOption = None,
+    username: UsernameOption = None,
+    password_stdin: PasswordStdinOption = False,
+    ca_file: CaFileOption = None,
 ) -> None:
     """Show the manifest, metadata, tags, digest and size behind REF, and whether the reference CLI can use it.
 
@@ -142,7 +149,8 @@ def inspect(
     from featurepub.errors import FeaturepubError
 
     try:
-        result = run(reference, platform=platform, insecure_hosts=insecure or [])
+        connection = connection_keywords(insecure, username, password_stdin, ca_file)
+        result = run(reference, platform=platform, **connection)
     except FeaturepubError as exc:
         fail(exc)
     if json_output:
@@ -170,6 +178,9 @@ def tags(
     digests: Annotated[bool, typer.Option("--digests", help="Also show the manifest digest of each tag.")] = False,
     json_output: JsonOption = False,
     insecure: InsecureOption = None,
+    username: UsernameOption = None,
+    password_stdin: PasswordStdinOption = False,
+    ca_file: CaFileOption = None,
 ) -> None:
     """List every tag of REF's repository (all pages), newest version first.
 
@@ -181,7 +192,8 @@ def tags(
     from featurepub.errors import FeaturepubError
 
     try:
-        result = list_tags(reference, digests=digests, insecure_hosts=insecure or [])
+        connection = connection_keywords(insecure, username, password_stdin, ca_file)
+        result = list_tags(reference, digests=digests, **connection)
     except FeaturepubError as exc:
         fail(exc)
     if json_output:

@@ -8,6 +8,13 @@ from typing import Annotated
 
 import typer
 
+from featurepub.cli.auth_cmd import (
+    CaFileOption,
+    InsecureOption,
+    PasswordStdinOption,
+    UsernameOption,
+    connection_keywords,
+)
 from featurepub.cli.common import EXIT_CODES_HELP, QuietOption, VerboseOption, fail
 
 
@@ -73,9 +80,10 @@ def push_layout(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="After a ref fails, still push the others.")
     ] = False,
-    insecure: Annotated[
-        list[str] | None, typer.Option(help="Use plain HTTP for this registry host (repeatable).")
-    ] = None,
+    insecure: InsecureOption = None,
+    username: UsernameOption = None,
+    password_stdin: PasswordStdinOption = False,
+    ca_file: CaFileOption = None,
     report_file: Annotated[
         Path | None, typer.Option("--report", help="Also write the JSON report to this file.")
     ] = None,
@@ -98,6 +106,7 @@ def push_layout(
     if namespace is None:
         fail(InputError("--namespace is required", hint="the namespace given to `publish --layout`"), quiet)
     try:
+        connection = connection_keywords(insecure, username, password_stdin, ca_file)
         report = run(
             layout,
             registry=registry,
@@ -107,8 +116,8 @@ def push_layout(
             force=force,
             dry_run=dry_run,
             keep_going=keep_going,
-            insecure_hosts=insecure or [],
             listener=console.event,
+            **connection,
         )
     except FeaturepubError as exc:
         fail(exc, quiet)

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from featurepub.cli.auth_cmd import CaFileOption, InsecureOption, PasswordStdinOption, UsernameOption
+from featurepub.cli.auth_cmd import (
+    CaFileOption,
+    InsecureOption,
+    PasswordStdinOption,
+    UsernameOption,
+    connection_keywords,
+)
 from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, VerboseOption, fail
 
 
@@ -79,9 +85,7 @@ def publish(
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     try:
-        from featurepub.cli.auth_cmd import read_password
-
-        password = read_password(username, password_stdin, prompt=True)
+        connection = connection_keywords(insecure, username, password_stdin, ca_file)
         if config is None and layout is None:
             from featurepub.config import find_config
 
@@ -94,17 +98,14 @@ def publish(
             force=force,
             dry_run=dry_run,
             keep_going=keep_going,
-            insecure_hosts=insecure or [],
             profile=profile,
             config=config,
             listener=console.event,
-            username=username,
-            password=password,
-            ca_file=ca_file,
             log=console.debug,
             retry=RetryPolicy(max_attempts=retries + 1, max_elapsed=retry_time),
             timeout=timeout,
             connect_timeout=connect_timeout,
+            **connection,
         )
     except FeaturepubError as exc:
         fail(exc, quiet)

@@ -498,3 +498,28 @@ def test_failing_helper_is_an_error_not_anonymous(secure: Secure, tmp_path: Path
     assert run.code == 3
     assert "credential helper docker-credential-broken failed" in run.stderr
     assert "keychain is locked" in run.stderr
+
+
+def test_readback_commands_take_the_same_connection_options(
+    secure: Secure, accounts: Accounts, tmp_path: Path, namespace: str
+) -> None:
+    explicit = Setup("", args=["--username", accounts.user, "--password-stdin"], stdin=accounts.password)
+    published = publish(secure.basic, secure, tmp_path, namespace, explicit)
+    assert published.code == 0, published.stderr
+    digest = published.json["tool"]["digest"]
+    ref = f"{secure.basic.host}/{namespace}/tool:1.0.0"
+    connection = ["--ca-file", str(secure.pki.ca_file), "--username", accounts.user, "--password-stdin"]
+    inspected = featurepub("inspect", ref, "--json", *connection, stdin=accounts.password)
+    assert inspected.code == 0, inspected.stderr
+    assert inspected.json["digest"] == digest
+    listed = featurepub("tags", ref, "--json", *connection, stdin=accounts.password)
+    assert listed.code == 0, listed.stderr
+    assert set(listed.json["publishedTags"]) == {"1.0.0", "1.0", "1", "latest"}
+    # Without the CA the same command fails clearly; without credentials it is refused.
+    untrusted = featurepub("tags", ref, "--username", accounts.user, "--password-stdin", stdin=accounts.password)
+    assert untrusted.code == 4
+    assert "not trusted" in untrusted.stderr
+    anonymous = featurepub("tags", ref, "--ca-file", str(secure.pki.ca_file))
+    assert anonymous.code == 3
+    assert_no_secret(inspected, accounts.password)
+    assert_no_secret(listed, accounts.password)
