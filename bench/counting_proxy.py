@@ -11,6 +11,8 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.proxy import read_chunked
+
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 PIECE = 1024 * 1024
 
@@ -59,15 +61,8 @@ class CountingProxy:
 
             def _body(self) -> tuple[bytes | None, int]:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        if size == 0:
-                            self.rfile.readline()
-                            data = b"".join(chunks)
-                            return data, len(data)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
+                    data = read_chunked(self.rfile)
+                    return data, len(data)
                 return None, int(self.headers.get("Content-Length") or 0)
 
             def _serve(self) -> None:

@@ -77,11 +77,20 @@ def collection(root: Path, count: int, payload: int = 0) -> Path:
     return src
 
 
-def run(
-    scenario: str, tool: str, src: Path, proxy: CountingProxy, namespace: str, features: int
-) -> Measure:
+def run(scenario: str, tool: str, src: Path, proxy: CountingProxy, namespace: str, features: int) -> Measure:
     if tool == "featurepub":
-        command = [sys.executable, "-m", "featurepub", "publish", str(src), "-r", proxy.host, "-n", namespace, "-q"]
+        command = [
+            sys.executable,
+            "-m",
+            "featurepub",
+            "publish",
+            str(src),
+            "-r",
+            proxy.host,
+            "-n",
+            namespace,
+            "-q",
+        ]
     else:
         command = ["devcontainer", "features", "publish", str(src), "-r", proxy.host, "-n", namespace]
     proxy.reset()
@@ -151,8 +160,9 @@ def ratios(results: list[Measure]) -> list[str]:
     for scenario in dict.fromkeys(m.scenario for m in results):
         ours, theirs = by.get((scenario, "featurepub")), by.get((scenario, "reference"))
         if ours and theirs:
+            cpu = ours.cpu / max(theirs.cpu, 1e-9)
             lines.append(
-                f"{scenario:<16} wall {ours.wall / theirs.wall:5.2f}x  cpu {ours.cpu / max(theirs.cpu, 1e-9):5.2f}x  "
+                f"{scenario:<16} wall {ours.wall / theirs.wall:5.2f}x  cpu {cpu:5.2f}x  "
                 f"rss {ours.peak_rss_mib / theirs.peak_rss_mib:5.2f}x  requests {ours.requests}/{theirs.requests}"
             )
     return lines
@@ -162,11 +172,19 @@ def targets(results: list[Measure], help_seconds: float) -> list[tuple[str, bool
     by = {(m.scenario, m.tool): m for m in results}
     checks: list[tuple[str, bool, str]] = []
     ours, theirs = by[("fresh 20", "featurepub")], by[("fresh 20", "reference")]
-    checks.append(("fresh 20: wall <= 1/3 of reference", ours.wall <= theirs.wall / 3, f"{ours.wall:.2f}s vs {theirs.wall:.2f}s"))
+    checks.append(
+        (
+            "fresh 20: wall <= 1/3 of reference",
+            ours.wall <= theirs.wall / 3,
+            f"{ours.wall:.2f}s vs {theirs.wall:.2f}s",
+        )
+    )
     checks.append(("fresh 20: <= 8 requests per feature", ours.requests <= 8 * 20, f"{ours.requests / 20:.2f}"))
     same = by[("no change 20", "featurepub")]
     checks.append(("no change 20: zero blob bytes", same.blob_bytes == 0, f"{same.blob_bytes} B"))
-    checks.append(("no change 20: <= 1 request per feature + 5", same.requests <= 20 + 5, f"{same.requests} requests"))
+    checks.append(
+        ("no change 20: <= 1 request per feature + 5", same.requests <= 20 + 5, f"{same.requests} requests")
+    )
     if ("one 500 MiB", "featurepub") in by:
         big = by[("one 500 MiB", "featurepub")]
         checks.append(("500 MiB: peak RSS < 100 MiB", big.peak_rss_mib < 100, f"{big.peak_rss_mib:.1f} MiB"))

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
@@ -49,6 +50,18 @@ class ProxyResponse:
 
     def set_header(self, name: str, value: str) -> None:
         self.headers = [(k, v) for k, v in self.headers if k.lower() != name.lower()] + [(name, value)]
+
+
+def read_chunked(stream: BinaryIO) -> bytes:
+    """A `Transfer-Encoding: chunked` request body (the reference CLI sends manifests that way)."""
+    chunks = []
+    while True:
+        size = int(stream.readline().split(b";")[0].strip(), 16)
+        if size == 0:
+            stream.readline()  # the empty line after the last chunk (no trailers are sent)
+            return b"".join(chunks)
+        chunks.append(stream.read(size))
+        stream.readline()
 
 
 class DropConnection(Exception):
@@ -158,14 +171,7 @@ class RegistryProxy:
 
             def _read_body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        if size == 0:
-                            self.rfile.readline()
-                            return b"".join(chunks)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
+                    return read_chunked(self.rfile)
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _serve(self) -> None:
