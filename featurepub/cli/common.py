@@ -17,6 +17,11 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only err
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Print every step (secrets are never printed).")
 ]
+ForceOption = Annotated[bool, typer.Option(help="Replace an existing X.Y.Z tag whose content differs.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would be pushed; push nothing.")]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
+]
 PathArgument = Annotated[
     Path, typer.Argument(help="A feature folder, or a collection (a folder with src/<id>/ feature folders).")
 ]

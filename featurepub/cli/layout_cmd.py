@@ -15,7 +15,15 @@ from featurepub.cli.auth_cmd import (
     UsernameOption,
     connection_keywords,
 )
-from featurepub.cli.common import EXIT_CODES_HELP, QuietOption, VerboseOption, fail
+from featurepub.cli.common import (
+    EXIT_CODES_HELP,
+    DryRunOption,
+    ForceOption,
+    QuietOption,
+    ReportOption,
+    VerboseOption,
+    fail,
+)
 
 
 def _complete_refs(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -75,8 +83,8 @@ def push_layout(
         str | None,
         typer.Option(help="Repository (under the namespace) for ref names that are bare tags, e.g. my-feature."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing X.Y.Z tag whose content differs.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be pushed; push nothing.")] = False,
+    force: ForceOption = False,
+    dry_run: DryRunOption = False,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="After a ref fails, still push the others.")
     ] = False,
@@ -84,9 +92,7 @@ def push_layout(
     username: UsernameOption = None,
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
-    report_file: Annotated[
-        Path | None, typer.Option("--report", help="Also write the JSON report to this file.")
-    ] = None,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:

@@ -15,7 +15,16 @@ from featurepub.cli.auth_cmd import (
     UsernameOption,
     connection_keywords,
 )
-from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, VerboseOption, fail
+from featurepub.cli.common import (
+    EXIT_CODES_HELP,
+    DryRunOption,
+    ForceOption,
+    PathArgument,
+    QuietOption,
+    ReportOption,
+    VerboseOption,
+    fail,
+)
 
 
 def publish(
@@ -32,8 +41,8 @@ def publish(
         Path | None,
         typer.Option(help="Write an OCI image layout folder instead of pushing to a registry (no server needed)."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing X.Y.Z whose content differs.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be pushed; push nothing.")] = False,
+    force: ForceOption = False,
+    dry_run: DryRunOption = False,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="After a feature fails, still publish the others.")
     ] = False,
@@ -41,9 +50,7 @@ def publish(
     username: UsernameOption = None,
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
-    report_file: Annotated[
-        Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
-    ] = None,
+    report_file: ReportOption = None,
     profile: Annotated[
         str | None,
         typer.Option(help="Registry profile to use (see `featurepub profiles`); default: chosen by host."),
