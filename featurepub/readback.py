@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from featurepub.errors import FeaturepubError, InputError, RegistryContext, RegistryError
+from featurepub.features.metadata import loads_jsonc
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Descriptor
 from featurepub.oci.digest import sha256_digest
@@ -238,14 +239,9 @@ def _descriptor(value: Any) -> Descriptor | None:
 
 def _loads_metadata(text: str) -> dict[str, Any] | None:
     try:
-        value: Any = json.loads(text)
+        value = loads_jsonc(text)
     except ValueError:
-        import json5  # JSON with comments, as the reference CLI's jsonc parser accepts
-
-        try:
-            value = json5.loads(text)
-        except ValueError:
-            return None
+        return None
     return value if isinstance(value, dict) else None
 
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
-
-import json5
 
 from featurepub.errors import Problem
 
 MAX_METADATA_BYTES = 1024 * 1024
+
+
+def loads_jsonc(text: str) -> Any:
+    """Parse JSON that may have comments and trailing commas (JSONC, as the reference CLI accepts);
+    raises ValueError. Duplicate keys: the last one wins."""
+    try:
+        # Most metadata is plain JSON: the C parser reads it about 100x faster than json5's
+        # pure-Python one and gives the same value.
+        return json.loads(text)
+    except ValueError:
+        import json5
+
+        return json5.loads(text, allow_duplicate_keys=True)
 
 
 def parse_metadata(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -28,7 +40,7 @@ def parse_metadata(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, [Problem(path, f"is not UTF-8 (byte {exc.start})")]
     try:
-        data = json5.loads(text, allow_duplicate_keys=True)
+        data = loads_jsonc(text)
     except ValueError as exc:
         return None, [Problem(path, f"is not valid JSON: {exc}")]
     if not isinstance(data, dict):
