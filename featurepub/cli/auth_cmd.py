@@ -119,7 +119,7 @@ def login(
             check=not no_check,
             insecure_hosts=insecure or [],
             ca_file=ca_file,
-            log=console.debug,
+            log=console.request_log,
         )
     except FeaturepubError as exc:
         fail(exc, quiet)
@@ -177,7 +177,7 @@ def status(
                 lookup.credential,
                 insecure_hosts=insecure or [],
                 ca_file=ca_file,
-                log=console.debug,
+                log=console.request_log,
             )
             print(f"{lookup.registry} accepted the credentials" if lookup.credential else "anonymous access works")
     except FeaturepubError as exc:

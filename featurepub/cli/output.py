@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from featurepub.errors import FeatureError, FeaturepubError
@@ -120,6 +121,11 @@ class Console:
     def debug(self, message: str) -> None:
         if self.verbose and not self.quiet:
             self._print(message)
+
+    @property
+    def request_log(self) -> Callable[[str], None] | None:
+        """The library's request-log hook: `debug` with --verbose, else none (no line is even built)."""
+        return self.debug if self.verbose and not self.quiet else None
 
     def warning(self, message: str) -> None:
         self._print(f"{self.paint('warning:', 'yellow', 'bold')} {message}")

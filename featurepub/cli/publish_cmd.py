@@ -108,7 +108,7 @@ def publish(
             profile=profile,
             config=config,
             listener=console.event,
-            log=console.debug,
+            log=console.request_log,
             retry=RetryPolicy(max_attempts=retries + 1, max_elapsed=retry_time),
             timeout=timeout,
             connect_timeout=connect_timeout,

@@ -14,8 +14,7 @@ import stat
 import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from featurepub.errors import FeatureError, Problem
 from featurepub.features.model import METADATA_FILE, Feature
@@ -23,6 +22,9 @@ from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import HashingWriter
 from featurepub.oci.jsjson import js_dumps
+
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILE = ".featureignore"
 ALWAYS_EXCLUDED = {".git", IGNORE_FILE}
@@ -61,6 +63,8 @@ def _ignore_spec(root: Path, problems: list[Problem]) -> pathspec.GitIgnoreSpec 
     ignore = root / IGNORE_FILE
     if not ignore.is_file():
         return None
+    import pathspec  # only features with an ignore file pay for its import
+
     try:
         with ignore.open(encoding="utf-8") as handle:
             return pathspec.GitIgnoreSpec.from_lines(handle)

@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 from featurepub.errors import RegistryError
 
@@ -29,6 +28,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     text = value.strip()
     if text.isdigit():
         return float(text)
+    from email.utils import parsedate_to_datetime  # rarely needed, and a slow import
+
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import ssl
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +87,25 @@ def make_ssl_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
     return context
 
 
+def proxies_from_environment() -> dict[str, str]:
+    """Proxy URLs by scheme (`http`, `https`, `all`, and `no` for NO_PROXY) from `<scheme>_proxy`
+    variables, as urllib and curl read them: the lower-case name wins over the upper-case one, and
+    HTTP_PROXY is ignored inside a CGI request, where a client may have set it (httpoxy)."""
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if value and name.lower().endswith("_proxy"):
+            found[name[:-6].lower()] = value
+    if "REQUEST_METHOD" in os.environ:
+        found.pop("http", None)
+    for name, value in os.environ.items():
+        if name.endswith("_proxy"):  # lower-case spelling: set or cleared on purpose
+            if value:
+                found[name[:-6].lower()] = value
+            else:
+                found.pop(name[:-6].lower(), None)
+    return found
+
+
 def bypasses_proxy(url: httpx.URL, no_proxy: str) -> bool:
     """NO_PROXY as curl and httpx read it: `*`, host names (a leading `.` or `*.` optional, matching
     sub-domains too), `host:port`, IP addresses and CIDR ranges, comma or space separated."""
@@ -139,14 +158,16 @@ class RegistryTransport(httpx.BaseTransport):
     def __init__(self, options: TransportOptions) -> None:
         self.options = options
         self._insecure = frozenset(h.lower() for h in options.insecure_hosts)
-        self._verified_context = make_ssl_context(options.ca_file)
-        self._proxies = {k.lower(): v for k, v in urllib.request.getproxies_environment().items()}
-        self._pool: dict[tuple[str | None, bool], httpx.HTTPTransport] = {}
+        # Built on first TLS use (loading the trust store costs tens of milliseconds), except that a
+        # bad --ca-file fails now, clearly.
+        self._verified_context = make_ssl_context(options.ca_file) if options.ca_file is not None else None
+        self._proxies = proxies_from_environment()
+        self._pool: dict[tuple[str | None, str], httpx.HTTPTransport] = {}
         self._tls_hosts: set[str] = set()  # allowed plain HTTP, but found speaking TLS
         self._plain_hosts: set[str] = set()  # allowed plain HTTP, and answering in it
         self._lock = threading.Lock()
         if options.http2:
-            self._inner(None, verify=True)  # fail now, clearly, when h2 is missing
+            self._inner(None, "verified")  # fail now, clearly, when h2 is missing
 
     # --- policy -------------------------------------------------------------------------------
     def plain_allowed(self, host: str) -> bool:
@@ -161,19 +182,26 @@ class RegistryTransport(httpx.BaseTransport):
             return None
         return proxy if "://" in proxy else f"http://{proxy}"
 
-    def _inner(self, proxy: str | None, *, verify: bool) -> httpx.HTTPTransport:
-        key = (proxy, verify)
+    def _inner(self, proxy: str | None, tls: str) -> httpx.HTTPTransport:
+        """The pool for `proxy` and `tls`: "verified", "unverified", or "none" (plain HTTP straight to
+        the host, which needs no TLS context at all)."""
+        key = (proxy, tls)
         with self._lock:
             transport = self._pool.get(key)
             if transport is not None:
                 return transport
+            verify: ssl.SSLContext | bool = False
+            if tls == "verified":
+                if self._verified_context is None:
+                    self._verified_context = make_ssl_context()
+                verify = self._verified_context
             limits = httpx.Limits(
                 max_connections=self.options.max_connections,
                 max_keepalive_connections=self.options.max_connections,
             )
             try:
                 transport = httpx.HTTPTransport(
-                    verify=self._verified_context if verify else False,
+                    verify=verify,
                     http2=self.options.http2,
                     limits=limits,
                     proxy=proxy,
@@ -253,8 +281,12 @@ class RegistryTransport(httpx.BaseTransport):
         return self._send(request, host)
 
     def _send(self, request: httpx.Request, host: str) -> httpx.Response:
-        verify = request.url.scheme != "https" or self.verifies(host)
-        transport = self._inner(self.proxy_for(request.url), verify=verify)
+        proxy = self.proxy_for(request.url)
+        if request.url.scheme == "https":
+            tls = "verified" if self.verifies(host) else "unverified"
+        else:
+            tls = "none" if proxy is None else "verified"  # an https:// proxy is verified
+        transport = self._inner(proxy, tls)
         started = time.monotonic()
         try:
             response = transport.handle_request(request)
@@ -269,6 +301,8 @@ class RegistryTransport(httpx.BaseTransport):
                     "to skip verification for this host only",
                 ) from None
             raise
+        if self.options.log is None:
+            return response
         elapsed = (time.monotonic() - started) * 1000
         version = response.extensions.get("http_version", b"HTTP/1.1")
         shown = version.decode("ascii", "replace") if isinstance(version, bytes) else str(version)
