@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
@@ -14,7 +15,7 @@ from featurepub.credentials.chain import CredentialChain, default_chain, explici
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
 from featurepub.publishing.events import Listener, ignore
-from featurepub.publishing.execute import PublishOptions, execute
+from featurepub.publishing.execute import PublishOptions, execute, read_state
 from featurepub.publishing.plan import make_plan
 from featurepub.publishing.report import PublishReport
 from featurepub.reference import parse_registry
@@ -142,14 +143,19 @@ def publish(
     collection = load(path)
     target = open_target(registry=registry, layout=layout, **connection)
     try:
-        with tempfile.TemporaryDirectory(prefix="featurepub-") as workdir:
+        with (
+            tempfile.TemporaryDirectory(prefix="featurepub-") as workdir,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-state") as background,
+        ):
+            # The registry's answers about the namespace arrive while the layers are packed.
+            state = background.submit(read_state, target, namespace)
             plan = make_plan(
                 collection, namespace, Path(workdir), registry=parse_registry(registry) if registry else None
             )
             options = PublishOptions(
                 force=force, dry_run=dry_run, keep_going=keep_going, concurrency=target.concurrency
             )
-            return execute(plan, target, options, listener)
+            return execute(plan, target, options, listener, state.result())
     finally:
         target.close()
 

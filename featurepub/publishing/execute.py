@@ -188,6 +188,23 @@ class _Run:
         self.emit(Event(EventKind.PLANNED, subject, result.repository, ", ".join(t.tag for t in planned)))
 
 
+@dataclass(frozen=True)
+class NamespaceState:
+    """What a run reads of the namespace before it pushes anything."""
+
+    # The collection's digest and the feature versions it lists; None when it could not be read.
+    collection: tuple[str | None, dict[str, str]] | None
+    existing_repositories: frozenset[str] | None  # None: unknown, probe every repository
+
+
+def read_state(target: Target, namespace: str) -> NamespaceState:
+    """Read the collection and the repository list, both at once; `api.publish` runs this while
+    it packages."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-repositories") as other:
+        repositories = other.submit(_existing_repositories, target, namespace)
+        return NamespaceState(_completed_versions(target, namespace), repositories.result())
+
+
 def _completed_versions(target: Target, namespace: str) -> tuple[str | None, dict[str, str]] | None:
     """The collection's current digest and the feature versions it lists (all fully published);
     None when it cannot be read: then nothing is trusted, and each repository reports its own error."""
@@ -213,14 +230,20 @@ def _existing_repositories(target: Target, namespace: str) -> frozenset[str] | N
 
 
 def execute(
-    plan: Plan, target: Target, options: PublishOptions | None = None, emit: Listener = ignore
+    plan: Plan,
+    target: Target,
+    options: PublishOptions | None = None,
+    emit: Listener = ignore,
+    state: NamespaceState | None = None,
 ) -> PublishReport:
+    """Publish `plan`; `state` is what `read_state` returned for its namespace (read now when None)."""
     options = options or PublishOptions()
-    collection = _completed_versions(target, plan.namespace)
+    state = state or read_state(target, plan.namespace)
+    collection = state.collection
     run = _Run(target, options, emit, collection[1] if collection else {})
     if collection is not None:
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
-    run.existing_repositories = _existing_repositories(target, plan.namespace)
+    run.existing_repositories = state.existing_repositories
     report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run)
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
         report.features = list(pool.map(run.publish_feature, plan.features))

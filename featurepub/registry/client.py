@@ -27,6 +27,7 @@ from featurepub.registry.wire import error_from_response, expect
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _MAX_TAG_PAGES = 1000
+_CATALOG_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -329,15 +330,16 @@ class RegistryClient:
         return None if expect(response, context, 200, 404).status_code == 404 else response.content
 
     # --- catalog ---------------------------------------------------------------------
-    def repositories_under(self, namespace: str) -> set[str] | None:
+    def repositories_under(self, namespace: str, *, page_size: int = _CATALOG_PAGE) -> set[str] | None:
         """Repositories under `namespace/`, from /v2/_catalog; None when the registry will not say.
 
         Pages start just after `namespace` (the `last` parameter) and stop once past its
-        names, so a large registry costs a page, not a full listing.
+        names, so a large registry costs a page, not a full listing. Pages are small because
+        distribution walks its storage until a page is full: 100 names cost a fraction of 1000.
         """
         context = self.context(namespace, "list repositories")
         prefix = f"{namespace}/"
-        url: str | None = f"/v2/_catalog?n=1000&last={quote(namespace, safe='')}"
+        url: str | None = f"/v2/_catalog?n={page_size}&last={quote(namespace, safe='')}"
         found: set[str] = set()
         for _ in range(_MAX_TAG_PAGES):
             if url is None:

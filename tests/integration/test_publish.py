@@ -9,6 +9,7 @@ from pathlib import Path
 import json5
 import pytest
 
+from featurepub.api import open_registry
 from tests.conftest import copy_samples
 from tests.support.proxy import RegistryProxy
 from tests.support.publishing import featurepub, registry_tags, tag_digest
@@ -99,6 +100,23 @@ def test_republish_unchanged_uploads_nothing(
     # features and one legacy id).
     assert len(proxy.requests()) == 9
     assert len(proxy.requests("HEAD", "/manifests/")) == 6
+
+
+def test_repositories_are_listed_across_catalog_pages(
+    samples: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
+    proxy = make_proxy()
+    assert featurepub("publish", samples, "-r", proxy.host, "-n", namespace).code == 0
+    proxy.reset()
+    target = open_registry(proxy.host)
+    try:
+        found = target.client.repositories_under(namespace, page_size=2)
+    finally:
+        target.close()
+    features = ["common-utils", "deprecated-tool", "hello", "hello-cli", "node-tool", "shell-prompt"]
+    assert found == {f"{namespace}/{name}" for name in features}
+    # distribution answers two names a page with a Link to the next; the walk stops past the namespace.
+    assert 3 <= len(proxy.requests("GET", "/_catalog")) <= 4
 
 
 def test_floating_tags_follow_the_highest_release(
