@@ -1,11 +1,14 @@
 """featurepub's command line. Commands declare options, call the library once, render the result.
 
-Each command group lives in its own module and registers itself on `app`. Library imports
-happen inside commands so that `featurepub --help` starts fast.
+Each command group lives in its own module and registers itself on the app. Library imports
+happen inside commands, and a run loads only the module of the command it names, so that
+`featurepub --help` and `featurepub publish` start fast.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Annotated
 
 import typer
@@ -13,15 +16,20 @@ import typer
 from featurepub import __version__
 from featurepub.cli.common import EXIT_CODES_HELP
 
-app = typer.Typer(
-    name="featurepub",
-    help="Publish Dev Container Features to OCI registries, reproducibly, readable by the reference CLI.",
-    epilog=EXIT_CODES_HELP,
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+# Which module registers each top-level command (tests/unit/test_cli_commands.py keeps it true).
+COMMAND_MODULES = {
+    "validate": "features_cmd",
+    "package": "features_cmd",
+    "publish": "publish_cmd",
+    "push-layout": "layout_cmd",
+    "inspect": "inspect_cmd",
+    "tags": "inspect_cmd",
+    "docs": "docs_cmd",
+    "profiles": "profiles_cmd",
+    "login": "auth_cmd",
+    "logout": "auth_cmd",
+    "auth": "auth_cmd",
+}
 
 
 def _version(value: bool) -> None:
@@ -30,7 +38,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -39,16 +46,24 @@ def _root(
     """Publish Dev Container Features to OCI registries."""
 
 
-def _register() -> None:
-    # One module per command group; each adds its commands to `app`.
-    from featurepub.cli import auth_cmd, docs_cmd, features_cmd, inspect_cmd, layout_cmd, profiles_cmd, publish_cmd
-
-    for module in (features_cmd, publish_cmd, layout_cmd, inspect_cmd, docs_cmd, profiles_cmd, auth_cmd):
-        module.register(app)
-
-
-_register()
+def build_app(command: str | None = None) -> typer.Typer:
+    """The command line; given a `command` name it knows, only that command's module is loaded.
+    Typer converts every registered command's options on each run, so fewer is faster."""
+    app = typer.Typer(
+        name="featurepub",
+        help="Publish Dev Container Features to OCI registries, reproducibly, readable by the reference CLI.",
+        epilog=EXIT_CODES_HELP,
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_root)
+    modules = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
+    for name in dict.fromkeys(modules):
+        importlib.import_module(f"featurepub.cli.{name}").register(app)
+    return app
 
 
 def main() -> None:
-    app()
+    build_app(sys.argv[1] if len(sys.argv) > 1 else None)()

@@ -7,7 +7,6 @@ import os
 import pty
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -133,20 +132,18 @@ def test_help_lists_exit_codes(command: str | None) -> None:
     assert " 2 invalid" in run.stdout
 
 
-def test_help_is_fast_and_imports_nothing_heavy() -> None:
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "featurepub", "--help"], capture_output=True, check=True)
-        timings.append(time.perf_counter() - started)
-        assert b"push-layout" in done.stdout
-    assert min(timings) < 0.3, timings
+def test_help_imports_nothing_heavy() -> None:
+    # How fast --help starts is measured by bench/run.py; this keeps the heavy imports out of it.
+    done = subprocess.run([sys.executable, "-m", "featurepub", "--help"], capture_output=True, check=True)
+    assert b"push-layout" in done.stdout
     probe = (
-        "import sys, featurepub.cli.app; "
-        "print(sorted(m for m in ('httpx', 'featurepub.api', 'featurepub.readback', 'yaml') if m in sys.modules))"
+        "import sys; sys.argv = ['featurepub', '--help']; from featurepub.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('httpx', 'featurepub.api', 'featurepub.readback', 'yaml')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert done.stderr.strip() == "[]"
 
 
 def test_shell_completion(tmp_path: Path, namespace: str) -> None:
