@@ -83,13 +83,21 @@ def _toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _mentions_featurepub(path: Path) -> bool:
+    """Whether a pyproject.toml can hold a featurepub table; most never name it, and are not parsed."""
+    try:
+        return b"featurepub" in path.read_bytes()
+    except OSError:
+        return True  # parsing it reports the problem
+
+
 def find_config(directory: Path) -> Path | None:
     """featurepub.toml in `directory`, else its pyproject.toml when that has `[tool.featurepub]`."""
     candidate = directory / CONFIG_FILE
     if candidate.is_file():
         return candidate
     pyproject = directory / PYPROJECT
-    if pyproject.is_file():
+    if pyproject.is_file() and _mentions_featurepub(pyproject):
         tool = _toml(pyproject).get("tool")
         if isinstance(tool, dict) and "featurepub" in tool:
             return pyproject
