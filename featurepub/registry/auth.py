@@ -114,10 +114,14 @@ class RegistryAuth(httpx.Auth):
             self._repo_scope.pop(repository_of(request.url) or "", None)
             return
         if challenge.scheme == "basic":
-            if self.credential is None or self._basic:
-                return  # nothing to offer, or the credentials were just refused
-            self._basic = True
+            if self.credential is None:
+                return  # nothing to offer
             header = basic_header(self.credential)
+            # Refused only if this very request carried them: a concurrent request that was sent
+            # before another learned Basic is wanted still deserves its retry.
+            if request.headers.get("Authorization") == header:
+                return
+            self._basic = True
         elif challenge.scheme == "bearer":
             key = self._scope_key(challenge, request)
             token_response = yield self._token_request(key)

@@ -350,6 +350,22 @@ def test_basic_credentials_refused_are_not_retried_again() -> None:
     finish(flow, challenge(again, "Basic realm=x"))  # refused again: give up, no loop
 
 
+def test_concurrent_first_requests_both_retry_with_basic() -> None:
+    # Two requests go out before any challenge is answered; the first 401 teaches the flow that
+    # Basic is wanted, and the second 401, to a request sent without it, is still answered.
+    auth = RegistryAuth(CREDENTIAL)
+    first, second = blob_request(), blob_request("other/repo")
+    first_flow, second_flow = auth.auth_flow(first), auth.auth_flow(second)
+    next(first_flow), next(second_flow)
+    assert "Authorization" not in second.headers
+    first_retry = first_flow.send(challenge(first, 'Basic realm="r"'))
+    second_retry = second_flow.send(challenge(second, 'Basic realm="r"'))
+    expected = basic("user", "s3cret|pw")
+    assert first_retry.headers["Authorization"] == second_retry.headers["Authorization"] == expected
+    finish(first_flow, ok(first_retry))
+    finish(second_flow, ok(second_retry))
+
+
 def test_basic_challenge_without_credentials_gives_up() -> None:
     auth = RegistryAuth(None)
     request = blob_request()
