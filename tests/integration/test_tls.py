@@ -139,7 +139,7 @@ def test_http2_when_asked(secure: Secure, accounts: Accounts, tmp_path: Path, na
     assert report.ok, report.summary_json()
     tls_lines = [line for line in lines if "https://" in line and " -> " in line]
     assert tls_lines
-    assert all("(HTTP/2," in line for line in tls_lines)
+    assert all("(HTTP/2," in line for line in tls_lines), tls_lines
 
 
 def test_user_agent_names_featurepub_and_its_version(

@@ -21,6 +21,7 @@ import datetime
 import json
 import secrets
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -187,6 +188,12 @@ class TokenServer:
             def log_message(self, format: str, *args: object) -> None:
                 return
 
+            def setup(self) -> None:
+                # The handshake happens here, in this connection's own thread, as TLS servers do it
+                # (not in accept(), where one slow client would stall every other).
+                self.request.do_handshake()  # a client that gives up (an untrusted certificate) raises here
+                super().setup()
+
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -200,11 +207,17 @@ class TokenServer:
 
             do_GET = do_POST = _serve
 
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                if not isinstance(sys.exc_info()[1], OSError):  # ssl.SSLError is one: a refused handshake
+                    super().handle_error(request, client_address)
+
+        httpd = Server(("127.0.0.1", 0), Handler)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(str(certfile), str(keyfile))
-        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
         self._server = httpd
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         return self
