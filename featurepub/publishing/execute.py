@@ -12,10 +12,13 @@ an interrupted publish finishes the job.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from featurepub.errors import FeaturepubError
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
@@ -25,6 +28,25 @@ from featurepub.publishing.tags import tags_for
 from featurepub.targets.base import Target
 
 COLLECTION_TAG = "latest"
+
+
+def _nothing() -> None:
+    pass
+
+
+def _once(action: Callable[[], None]) -> Callable[[], None]:
+    """`action`, run by the first call only, from whichever thread makes it."""
+    lock = threading.Lock()
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        with lock:
+            if not done:
+                done = True
+                action()
+
+    return call
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,8 @@ class _Run:
         # Repositories known to exist (None: unknown). One that does not exist holds no tags and
         # no blobs, so probing it is skipped: that saves a tag probe, a tags list and blob HEADs.
         self.existing_repositories: frozenset[str] | None = None
+        self.staged: dict[tuple[str, str], int] = {}  # (repository, digest) -> bytes sent ahead of time
+        self.on_feature_published: Callable[[], None] = _nothing
 
     def is_new(self, repository: str) -> bool:
         return self.existing_repositories is not None and repository not in self.existing_repositories
@@ -73,13 +97,16 @@ class _Run:
             repositories.append(result)
             if result.status is Status.FAILED and not self.options.keep_going:
                 self.stopped.set()
-        return FeatureResult(
+        feature = FeatureResult(
             feature_plan.id,
             feature_plan.version,
             feature_plan.artifact.manifest.digest,
             feature_plan.artifact.blobs[-1].size,
             repositories,
         )
+        if feature.ok:
+            self.on_feature_published()
+        return feature
 
     def publish_repository(
         self, subject: str, repository: str, artifact: Artifact, version: str, *, versioned: bool = True
@@ -127,19 +154,44 @@ class _Run:
         if self.options.dry_run:
             self._plan_only(subject, result)
             return
-        for blob in artifact.blobs:
-            if not new and self.target.has_blob(repository, blob.digest):
-                self.emit(Event(EventKind.BLOB_EXISTS, subject, repository, blob.digest, blob.size))
-                continue
-            self.emit(Event(EventKind.BLOB_UPLOAD, subject, repository, blob.digest, blob.size))
-
-            def progress(sent: int, _repository: str = repository) -> None:
-                self.emit(Event(EventKind.BLOB_PROGRESS, subject, _repository, "", sent))
-
-            result.bytes_uploaded += self.target.push_blob(repository, blob, progress)
-            self.emit(Event(EventKind.BLOB_DONE, subject, repository, blob.digest, blob.size))
+        result.bytes_uploaded += self.push_blobs(subject, repository, artifact, probe=not new)
         self._push_tags(subject, artifact, result, result.tags)
         result.status = Status.PUBLISHED
+
+    def push_blobs(
+        self, subject: str, repository: str, artifact: Artifact, *, probe: bool, stage: bool = False
+    ) -> int:
+        """Put the artifact's blobs in `repository` (HEAD first when `probe`); returns the bytes sent.
+        With `stage`, what is done is remembered instead, for the artifact's own push to count."""
+        sent = 0
+        for blob in artifact.blobs:
+            key = (repository, blob.digest)
+            if key in self.staged:
+                sent += self.staged.pop(key)
+                continue
+            if probe and self.target.has_blob(repository, blob.digest):
+                self.emit(Event(EventKind.BLOB_EXISTS, subject, repository, blob.digest, blob.size))
+                size = 0
+            else:
+                self.emit(Event(EventKind.BLOB_UPLOAD, subject, repository, blob.digest, blob.size))
+
+                def progress(done: int, _repository: str = repository) -> None:
+                    self.emit(Event(EventKind.BLOB_PROGRESS, subject, _repository, "", done))
+
+                size = self.target.push_blob(repository, blob, progress)
+                self.emit(Event(EventKind.BLOB_DONE, subject, repository, blob.digest, blob.size))
+            if stage:
+                self.staged[key] = size
+            else:
+                sent += size
+        return sent
+
+    def stage_collection_blobs(self, namespace: str, collection: Artifact, probe: bool) -> None:
+        """Upload the collection's blobs while the features publish, so that only its manifest is left
+        for the end. Started once a first feature is in place, so a run that pushes no feature writes
+        nothing; a blob no manifest refers to is invisible, so a later failure shows nothing either."""
+        with contextlib.suppress(FeaturepubError):  # the collection's own push tries again, and reports
+            self.push_blobs("collection", namespace, collection, probe=probe, stage=True)
 
     def _complete_floating_tags(
         self, subject: str, artifact: Artifact, version: str, result: RepositoryResult
@@ -245,8 +297,17 @@ def execute(
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
     run.existing_repositories = state.existing_repositories
     report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run)
+    pushed_collection = collection[0] if collection is not None else None
+    staging: list[Future[None]] = []
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
+        if not options.dry_run and (options.force or pushed_collection != plan.collection.manifest.digest):
+            # No collection yet: its repository holds nothing worth a HEAD (the blobs are small).
+            probe = collection is None or pushed_collection is not None
+            stage = partial(run.stage_collection_blobs, plan.namespace, plan.collection, probe)
+            run.on_feature_published = _once(lambda: staging.append(pool.submit(stage)))
         report.features = list(pool.map(run.publish_feature, plan.features))
+    for future in staging:
+        future.result()  # done by now; re-raises a bug rather than hiding it
     if all(f.ok for f in report.features):
         report.collection = run.publish_repository(
             "collection", plan.namespace, plan.collection, COLLECTION_TAG, versioned=False
