@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from featurepub.errors import ConfigError, FeaturepubError, InputError
+from featurepub.errors import FeaturepubError, InputError
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import file_digest
+from featurepub.oci.layout import INDEX_FILE, MARKER_FILE, blob_path, read_index, ref_name
 from featurepub.oci.manifest import Manifest
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.publishing.report import Status
@@ -124,8 +125,8 @@ class OciLayout:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        marker = root / "oci-layout"
-        index_path = root / "index.json"
+        marker = root / MARKER_FILE
+        index_path = root / INDEX_FILE
         if not root.is_dir():
             raise InputError(f"{root}: not a folder", hint="give the folder `publish --layout` wrote")
         if not marker.is_file() or not index_path.is_file():
@@ -133,35 +134,15 @@ class OciLayout:
                 f"{root}: not an OCI image layout (no oci-layout or index.json file)",
                 hint="give the folder `publish --layout` (or skopeo, oras, buildx) wrote",
             )
-        self.index = self._read_json(index_path)
-        manifests = self.index.get("manifests")
-        if not isinstance(manifests, list):
-            raise ConfigError(f"{index_path}: no `manifests` list")
-        self.refs: list[LayoutRef] = []
-        for position, entry in enumerate(manifests):
-            if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
-                raise ConfigError(f"{index_path}: manifests[{position}] is not a descriptor")
-            annotations = entry.get("annotations") or {}
-            name = annotations.get(mediatypes.ANNOTATION_REF_NAME) if isinstance(annotations, dict) else None
-            self.refs.append(LayoutRef(str(name) if name else None, Descriptor.from_json(entry)))
-
-    @staticmethod
-    def _read_json(path: Path) -> dict[str, Any]:
-        try:
-            value: Any = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: not readable JSON ({exc})") from None
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path}: not a JSON object")
-        return value
+        self.index = read_index(root)
+        self.refs = [LayoutRef(ref_name(entry), Descriptor.from_json(entry)) for entry in self.index["manifests"]]
 
     @property
     def ref_names(self) -> list[str]:
         return [r.ref_name for r in self.refs if r.ref_name]
 
     def blob_path(self, digest: str) -> Path:
-        algorithm, _, hexdigest = digest.partition(":")
-        return self.root / "blobs" / algorithm / hexdigest
+        return blob_path(self.root, digest)
 
     def checked_blob(self, descriptor: Descriptor) -> Blob:
         """The blob for `descriptor`, after checking it is there with the size and digest it claims."""

@@ -6,7 +6,6 @@ with `<repository>:<tag>`, so `skopeo copy oci:DIR:<repository>:<tag> docker://.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -18,10 +17,17 @@ from featurepub.errors import ConfigError
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import HashingWriter
+from featurepub.oci.layout import (
+    INDEX_FILE,
+    LAYOUT_VERSION,
+    MARKER_FILE,
+    blob_path,
+    empty_index,
+    read_index,
+    ref_name,
+)
 from featurepub.oci.manifest import Manifest, canonical_json
 from featurepub.targets.base import Progress
-
-LAYOUT_VERSION = {"imageLayoutVersion": "1.0.0"}
 
 
 class LayoutTarget:
@@ -35,31 +41,18 @@ class LayoutTarget:
         return f"layout {self.root}"
 
     def _load_index(self) -> dict[str, Any]:
-        index_path = self.root / "index.json"
-        if not index_path.exists():
-            return {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": []}
-        try:
-            index: Any = json.loads(index_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{index_path}: not a readable OCI layout index ({exc})") from None
-        if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
-            raise ConfigError(f"{index_path}: not an OCI image index")
-        return index
+        return read_index(self.root) if (self.root / INDEX_FILE).exists() else empty_index()
 
     def _blob_path(self, digest: str) -> Path:
-        algorithm, _, hexdigest = digest.partition(":")
-        return self.root / "blobs" / algorithm / hexdigest
+        return blob_path(self.root, digest)
 
     def _descriptors(self) -> list[dict[str, Any]]:
         manifests: list[dict[str, Any]] = self._index["manifests"]
         return manifests
 
     def ref_names(self) -> dict[str, Descriptor]:
-        return {
-            str(d["annotations"][mediatypes.ANNOTATION_REF_NAME]): Descriptor.from_json(d)
-            for d in self._descriptors()
-            if mediatypes.ANNOTATION_REF_NAME in (d.get("annotations") or {})
-        }
+        named = ((ref_name(d), d) for d in self._descriptors())
+        return {name: Descriptor.from_json(d) for name, d in named if name is not None}
 
     def list_tags(self, repository: str) -> list[str]:
         prefix = f"{repository}:"
@@ -113,21 +106,17 @@ class LayoutTarget:
 
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
         self.push_blob(repository, Blob(manifest.descriptor(), data=manifest.data))
-        ref_name = f"{repository}:{tag}"
+        tag_ref = f"{repository}:{tag}"
         artifact_type = manifest.to_json().get("artifactType")
         descriptor = Descriptor(
             manifest.media_type,
             manifest.digest,
             manifest.size,
-            {mediatypes.ANNOTATION_REF_NAME: ref_name},
+            {mediatypes.ANNOTATION_REF_NAME: tag_ref},
             artifact_type=artifact_type if isinstance(artifact_type, str) else None,
         )
         with self._index_lock:  # features publish in parallel; index.json is one file
-            manifests = [
-                d
-                for d in self._descriptors()
-                if (d.get("annotations") or {}).get(mediatypes.ANNOTATION_REF_NAME) != ref_name
-            ]
+            manifests = [d for d in self._descriptors() if ref_name(d) != tag_ref]
             manifests.append(descriptor.to_json())
             self._index["manifests"] = manifests
             self._write_index()
@@ -135,11 +124,11 @@ class LayoutTarget:
 
     def _write_index(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "oci-layout").write_bytes(canonical_json(LAYOUT_VERSION))
-        temp = self.root / "index.json.partial"
+        (self.root / MARKER_FILE).write_bytes(canonical_json(LAYOUT_VERSION))
+        temp = self.root / f"{INDEX_FILE}.partial"
         temp.write_bytes(canonical_json(self._index))
-        os.replace(temp, self.root / "index.json")
+        os.replace(temp, self.root / INDEX_FILE)
 
     def close(self) -> None:
-        if not (self.root / "index.json").exists():
+        if not (self.root / INDEX_FILE).exists():
             self._write_index()
