@@ -45,8 +45,23 @@ InsecureOption = Annotated[
 ]
 
 
+Http2Option = Annotated[
+    bool,
+    typer.Option(
+        "--http2",
+        help="Offer HTTP/2 over TLS; a registry that does not take it answers in HTTP/1.1. Needs the h2 "
+        "package: pip install 'featurepub[http2]'.",
+    ),
+]
+
+
 def connection_keywords(
-    insecure: list[str] | None, username: str | None, password_stdin: bool, ca_file: Path | None
+    insecure: list[str] | None,
+    username: str | None,
+    password_stdin: bool,
+    ca_file: Path | None,
+    *,
+    http2: bool = False,
 ) -> dict[str, Any]:
     """The registry connection keywords of the library API, from the options commands share."""
     return {
@@ -54,6 +69,7 @@ def connection_keywords(
         "username": username,
         "password": read_password(username, password_stdin, prompt=True),
         "ca_file": ca_file,
+        "http2": http2,
     }
 
 

@@ -10,6 +10,7 @@ import typer
 
 from featurepub.cli.auth_cmd import (
     CaFileOption,
+    Http2Option,
     InsecureOption,
     PasswordStdinOption,
     UsernameOption,
@@ -92,6 +93,7 @@ def push_layout(
     username: UsernameOption = None,
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
+    http2: Http2Option = False,
     report_file: ReportOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -112,7 +114,7 @@ def push_layout(
     if namespace is None:
         fail(InputError("--namespace is required", hint="the namespace given to `publish --layout`"), quiet)
     try:
-        connection = connection_keywords(insecure, username, password_stdin, ca_file)
+        connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
         report = run(
             layout,
             registry=registry,

@@ -10,6 +10,7 @@ import typer
 
 from featurepub.cli.auth_cmd import (
     CaFileOption,
+    Http2Option,
     InsecureOption,
     PasswordStdinOption,
     UsernameOption,
@@ -50,6 +51,7 @@ def publish(
     username: UsernameOption = None,
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
+    http2: Http2Option = False,
     report_file: ReportOption = None,
     profile: Annotated[
         str | None,
@@ -92,7 +94,7 @@ def publish(
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     try:
-        connection = connection_keywords(insecure, username, password_stdin, ca_file)
+        connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
         if config is None and layout is None:
             from featurepub.config import find_config
 

@@ -142,6 +142,18 @@ def test_http2_when_asked(secure: Secure, accounts: Accounts, tmp_path: Path, na
     assert all("(HTTP/2," in line for line in tls_lines), tls_lines
 
 
+def test_http2_option_of_the_cli(secure: Secure, accounts: Accounts, tmp_path: Path, namespace: str) -> None:
+    host = secure.basic.host
+    common = ["-r", host, "-n", namespace, "--ca-file", str(secure.pki.ca_file), "-v"]
+    run = featurepub("publish", write_feature(tmp_path), *common, "--http2", env=oci_auth(secure.basic, accounts))
+    assert run.code == 0, run.stderr
+    answered = [line for line in run.stderr.splitlines() if "https://" in line and " -> " in line]
+    assert answered and all("(HTTP/2," in line for line in answered), answered
+    again = featurepub("publish", write_feature(tmp_path / "b"), *common, env=oci_auth(secure.basic, accounts))
+    assert again.code == 0, again.stderr
+    assert "(HTTP/1.1," in again.stderr and "(HTTP/2," not in again.stderr
+
+
 def test_user_agent_names_featurepub_and_its_version(
     secure: Secure, accounts: Accounts, tmp_path: Path, namespace: str
 ) -> None:
