@@ -2,8 +2,9 @@
 
 Per repository: blobs first, then the exact version tag, then floating tags from most
 to least specific, so no tag ever points at content that is not there and `latest`
-never moves to a version whose exact tag failed. The collection goes last, and only
-when every feature is in place, which makes it the record of complete runs: a feature
+never moves to a version whose exact tag failed. The collection's manifest goes last, and
+only when every feature is in place (its blobs may go up earlier: no one sees a blob that
+no manifest names), which makes it the record of complete runs: a feature
 version listed there had all its tags pushed, so when its exact tag is already there with
 identical content nothing more is checked (one request per repository). Any other exact
 tag that is already there gets its floating tags checked and repaired, so re-running after

@@ -3,6 +3,7 @@ credentials bound to the registry's host, identity tokens, scopes for mounts. No
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 
 import httpx
@@ -12,7 +13,13 @@ from featurepub.credentials.chain import Credential
 from featurepub.errors import ConfigError, RegistryError
 from featurepub.redact import redact
 from featurepub.registry.auth import RegistryAuth
-from featurepub.registry.transport import USER_AGENT, RegistryTransport, TransportOptions, bypasses_proxy
+from featurepub.registry.transport import (
+    USER_AGENT,
+    RegistryTransport,
+    TransportOptions,
+    bypasses_proxy,
+    proxies_from_environment,
+)
 
 Flow = Generator[httpx.Request, httpx.Response, None]
 REALM = "https://auth.example/token"
@@ -50,6 +57,19 @@ def test_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
         RegistryTransport(TransportOptions()).proxy_for(httpx.URL("http://x.example/")) == "http://all.example:1"
     )
+
+
+def test_proxy_variables_lower_case_wins_and_cgi_ignores_http_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")] + ["REQUEST_METHOD"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://upper.example:1")
+    monkeypatch.setenv("https_proxy", "http://lower.example:2")
+    monkeypatch.setenv("HTTP_PROXY", "http://upper.example:3")
+    monkeypatch.setenv("ALL_PROXY", "http://all.example:4")
+    monkeypatch.setenv("all_proxy", "")  # set empty on purpose: no proxy for all
+    assert proxies_from_environment() == {"https": "http://lower.example:2", "http": "http://upper.example:3"}
+    monkeypatch.setenv("REQUEST_METHOD", "GET")  # inside a CGI request, HTTP_PROXY may come from a client
+    assert proxies_from_environment() == {"https": "http://lower.example:2"}
 
 
 def test_plain_http_policy() -> None:
