@@ -14,7 +14,7 @@ import yaml
 
 from featurepub.cli import github_action
 from tests.conftest import ROOT, SAMPLES
-from tests.support.actions import ActionRun, parse_output_file, run_composite
+from tests.support.actions import ActionRun, parse_output_file, python3_on_path, run_composite
 from tests.support.publishing import registry_tags, tag_digest
 from tests.support.registry import RegistryServer
 
@@ -54,9 +54,7 @@ def run_action(
 ) -> ActionRun:
     # The runner's python3 is the one that has featurepub (install: "false" uses python3 from PATH).
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    if not (bin_dir / "python3").exists():
-        (bin_dir / "python3").symlink_to(sys.executable)
+    python3_on_path(bin_dir)
     runner_temp = tmp_path / f"runner-temp-{len(list(tmp_path.glob('runner-temp-*')))}"
     runner_temp.mkdir()
     return run_composite(

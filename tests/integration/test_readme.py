@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, copy_samples
-from tests.support.actions import run_composite
+from tests.support.actions import python3_on_path, run_composite
 from tests.support.publishing import registry_tags, tag_digest
 from tests.support.registry import RegistryServer
 
@@ -111,8 +111,7 @@ def test_readme_action_workflow(work: Path, tmp_path: Path, registry: RegistrySe
     inputs.update({"oci-registry": registry.host, "features-namespace": namespace, "install": "false"})
     inputs["disable-repo-tagging"] = "true"  # the work folder is not a git checkout
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "python3").symlink_to(sys.executable)
+    python3_on_path(bin_dir)
     (tmp_path / "runner-temp").mkdir()
     run = run_composite(
         ROOT,

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,19 @@ class ActionRun:
     @property
     def stderr(self) -> str:
         return "".join(s.stderr for s in self.steps)
+
+
+def python3_on_path(bin_dir: Path) -> Path:
+    """A `python3` in `bin_dir` that runs this test's interpreter, for `install: "false"`.
+
+    A wrapper, not a symlink: Python finds its venv from the path it was started by, so a link
+    outside the venv starts the base interpreter, which has no featurepub unless the machine
+    happens to have it installed globally."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    wrapper = bin_dir / "python3"
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    return bin_dir
 
 
 def parse_output_file(text: str) -> dict[str, str]:
