@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from featurepub.credentials import store
-from featurepub.credentials.chain import Credential, CredentialChain, Lookup, NamedSource, default_chain
+from featurepub.credentials.chain import CredentialChain, Lookup, NamedSource, default_chain
+from featurepub.credentials.types import Credential
 from featurepub.errors import InputError
 from featurepub.reference import parse_registry
 from featurepub.registry.transport import TransportOptions

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from featurepub.credentials.chain import Credential, SourceSkipped
 from featurepub.credentials.helpers import TOKEN_USER, helper_get
 from featurepub.credentials.store import keyring_get
+from featurepub.credentials.types import Credential, SourceSkipped
 from featurepub.reference import DOCKER_HUB
 
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")

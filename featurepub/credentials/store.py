@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from featurepub.credentials.chain import Credential, SourceSkipped
+from featurepub.credentials.types import Credential, SourceSkipped
 from featurepub.errors import CredentialError
 
 SERVICE = "featurepub"
