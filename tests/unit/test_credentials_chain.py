@@ -272,7 +272,7 @@ def test_keyring_round_trip_and_missing_backend(tmp_path: Path, monkeypatch: pyt
     index.write_text('["r.example"]')
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     lookup = default_chain().lookup("r.example")
-    assert ("featurepub keyring", "no keyring backend available") in lookup.trail
+    assert ("featurepub keyring", "no keyring backend is available") in lookup.trail
     monkeypatch.setenv("FEATUREPUB_NO_KEYRING", "1")
     assert ("featurepub keyring", "disabled by FEATUREPUB_NO_KEYRING") in default_chain().lookup("r.example").trail
 
