@@ -1,9 +1,10 @@
 """The library side of `featurepub login`, `logout` and `auth status`. Nothing here prints.
 
 `login` checks the credentials against the registry (GET /v2/ through the same Basic,
-Bearer or refresh-token flow a publish uses) and stores them in the OS keyring only when
-the registry accepted them. `status` says which source of the chain answers for a
-registry, never the secret.
+Bearer or refresh-token flow a publish uses) and stores them only when the registry
+accepted them: in the OS keyring, or where there is none (CI, containers) in the Docker
+config, as `docker login` would. `logout` removes them from the same place. `status` says
+which source of the chain answers for a registry, never the secret.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from featurepub.credentials import store
-from featurepub.credentials.chain import Credential, CredentialChain, Lookup, NamedSource, default_chain
+from featurepub.credentials import docker_login, store
+from featurepub.credentials.chain import DOCKER_HELPER_TIMEOUT, CredentialChain, Lookup, NamedSource, default_chain
+from featurepub.credentials.types import Credential
 from featurepub.errors import InputError
 from featurepub.reference import parse_registry
 from featurepub.registry.transport import TransportOptions
@@ -25,9 +27,24 @@ Log = Callable[[str], None]
 class LoginResult:
     registry: str
     username: str
-    backend: str
+    backend: str  # where the credentials are kept now: a keyring backend, a credential helper or a file
     # False when the registry let the check through without asking for credentials at all.
     challenged: bool
+    # Why no keyring was used (None when one was); the credentials went to the Docker config.
+    keyring_missing: str | None = None
+    # The Docker config that now holds them base64-encoded, readable by whoever can read that file.
+    plaintext_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    registry: str
+    removed_from: tuple[str, ...]  # empty when nothing was stored for the registry
+    keyring_missing: str | None = None  # why the Docker config was looked at instead of a keyring
+
+    @property
+    def removed(self) -> bool:
+        return bool(self.removed_from)
 
 
 def check_credentials(
@@ -69,7 +86,9 @@ def login(
     ca_file: str | Path | None = None,
     log: Log | None = None,
 ) -> LoginResult:
-    """Check the credentials against `registry` (unless `check` is False), then store them in the keyring."""
+    """Check the credentials against `registry` (unless `check` is False), then store them: in the
+    keyring, or without one in the Docker config (its credential helper for the host, else base64
+    in its `auths`)."""
     host = parse_registry(registry)
     if not username or not password:
         raise InputError("login needs a username and a password or token")
@@ -77,13 +96,24 @@ def login(
     challenged = False
     if check:
         challenged = check_credentials(host, credential, insecure_hosts=insecure_hosts, ca_file=ca_file, log=log)
-    backend = store.keyring_set(host, username, password)
-    return LoginResult(host, username, backend, challenged)
+    missing = store.keyring_unavailable()
+    if missing is None:
+        return LoginResult(host, username, store.keyring_set(host, username, password), challenged)
+    stored = docker_login.store(host, username, password, helper_timeout=DOCKER_HELPER_TIMEOUT)
+    plaintext = None if stored.helper else stored.path
+    return LoginResult(host, username, stored.describe(), challenged, missing, plaintext)
 
 
-def logout(registry: str) -> bool:
-    """Remove featurepub's keyring entry for `registry`; False when there was none."""
-    return store.keyring_delete(parse_registry(registry))
+def logout(registry: str) -> LogoutResult:
+    """Remove what `login` stored for `registry`, from where `login` stores: the keyring entry, or
+    without a keyring the Docker config's (every `auths` key for the host, and the helper's entry)."""
+    host = parse_registry(registry)
+    missing = store.keyring_unavailable()
+    if missing is None:
+        removed = store.keyring_delete(host)
+        return LogoutResult(host, (store.backend_name(),) if removed else ())
+    places = docker_login.remove(host, helper_timeout=DOCKER_HELPER_TIMEOUT)
+    return LogoutResult(host, tuple(places), missing)
 
 
 def status(registry: str, *, chain: CredentialChain | None = None) -> Lookup:

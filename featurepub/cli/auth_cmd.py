@@ -114,8 +114,10 @@ def login(
 ) -> None:
     """Check credentials against REGISTRY, then store them in the OS keyring for later runs.
 
-    Without a keyring (typical on CI) use DEVCONTAINERS_OCI_AUTH, --username with
-    --password-stdin on each command, GITHUB_TOKEN for ghcr.io, or docker login.
+    Without a keyring (typical on CI and in containers, or with FEATUREPUB_NO_KEYRING=1)
+    they go to the Docker config ($DOCKER_CONFIG/config.json, else ~/.docker/config.json)
+    as docker login writes them: to the credential helper it names for REGISTRY, else
+    base64-encoded (not encrypted) in its "auths".
     """
     from featurepub.accounts import login as run_login
     from featurepub.cli.output import Console
@@ -140,21 +142,40 @@ def login(
     except FeaturepubError as exc:
         fail(exc, quiet)
     checked = "" if no_check or result.challenged else " (the registry did not ask for credentials)"
+    if result.keyring_missing:
+        console.info(f"{result.keyring_missing}: storing the credentials in the Docker config instead")
+    if result.plaintext_file:
+        console.warning(
+            f"the credentials for {result.registry} are in {result.plaintext_file} base64-encoded, which is "
+            "not encryption: whoever can read that file can use them "
+            f"(featurepub logout {result.registry} removes them)"
+        )
     console.info(f"logged in to {result.registry} as {result.username}{checked}; stored in {result.backend}")
 
 
 def logout(registry: RegistryArgument, quiet: QuietOption = False) -> None:
-    """Remove the credentials `featurepub login` stored for REGISTRY."""
+    """Remove the credentials `featurepub login` stored for REGISTRY.
+
+    From the OS keyring, or without one from the Docker config: the registry's entry in
+    its "auths" (every spelling of the host) and in the credential helper it names for it.
+    """
     from featurepub.accounts import logout as run_logout
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError
 
     console = Console(quiet=quiet)
     try:
-        removed = run_logout(registry)
+        result = run_logout(registry)
     except FeaturepubError as exc:
         fail(exc, quiet)
-    console.info(f"removed the credentials for {registry}" if removed else f"not logged in to {registry}")
+    if result.removed:
+        console.info(f"removed the credentials for {result.registry} from {' and '.join(result.removed_from)}")
+    elif result.keyring_missing:
+        console.info(
+            f"not logged in to {result.registry}: nothing for it in the Docker config ({result.keyring_missing})"
+        )
+    else:
+        console.info(f"not logged in to {result.registry}")
 
 
 auth_app = typer.Typer(help="See which credentials featurepub uses.", no_args_is_help=True)

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from featurepub.credentials.chain import Credential, SourceSkipped
 from featurepub.credentials.helpers import TOKEN_USER, helper_get
 from featurepub.credentials.store import keyring_get
+from featurepub.credentials.types import Credential, SourceSkipped
 from featurepub.reference import DOCKER_HUB
 
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -144,17 +144,26 @@ def _read_config(path: Path) -> dict[str, Any] | None:
     return config if isinstance(config, dict) else None
 
 
-def _matching(mapping: Any, registry: str) -> Iterator[tuple[str, Any]]:
-    """Entries of a registry-keyed mapping that name `registry`; an exact key first."""
+def config_key(registry: str) -> str:
+    """The key docker (and `featurepub login`) file `registry` under: the host, or for Docker Hub
+    the historical index address."""
+    return DOCKER_HUB_SERVER if registry == DOCKER_HUB else registry
+
+
+def matching_entries(mapping: Any, registry: str) -> Iterator[tuple[str, Any]]:
+    """Entries of a registry-keyed mapping that name `registry`; the key docker writes first."""
     if not isinstance(mapping, dict):
         return
     keys = [str(k) for k in mapping]
-    ranked = sorted((k for k in keys if normalise_key(k) == registry), key=lambda k: k.lower() != registry)
+    exact = config_key(registry)
+    ranked = sorted((k for k in keys if normalise_key(k) == registry), key=lambda k: k.lower() != exact)
     for key in ranked:
         yield key, mapping[key]
 
 
-def _helper_server(registry: str, key: str | None = None) -> str:
+def helper_server(registry: str, key: str | None = None) -> str:
+    """The server address a credential helper is asked about: the key docker uses, or the
+    credHelpers key that named the helper when it is a plain host."""
     if registry == DOCKER_HUB:
         return DOCKER_HUB_SERVER
     return key if key and "://" not in key else registry
@@ -165,19 +174,19 @@ def _from_config_file(path: Path, registry: str, label: str, helper_timeout: flo
     if config is None:
         return None
     # 1. a helper for this registry; 2. the default store; 3. what the file itself holds.
-    for key, name in _matching(config.get("credHelpers"), registry):
+    for key, name in matching_entries(config.get("credHelpers"), registry):
         if isinstance(name, str) and name:
             where = f"{label} {path} (credHelpers: {name})"
-            found = helper_get(name, _helper_server(registry, key), timeout=helper_timeout, origin=where)
+            found = helper_get(name, helper_server(registry, key), timeout=helper_timeout, origin=where)
             if found is not None:
                 return _helper_credential(found, where)
     store_name = config.get("credsStore")
     if isinstance(store_name, str) and store_name:
         where = f"{label} {path} (credsStore: {store_name})"
-        found = helper_get(store_name, _helper_server(registry), timeout=helper_timeout, origin=where)
+        found = helper_get(store_name, helper_server(registry), timeout=helper_timeout, origin=where)
         if found is not None:
             return _helper_credential(found, where)
-    for key, entry in _matching(config.get("auths"), registry):
+    for key, entry in matching_entries(config.get("auths"), registry):
         if not isinstance(entry, dict):
             continue
         source = f"{label} {path} ({key})"

@@ -4,7 +4,8 @@ One entry per registry: service `featurepub`, user name = the registry host, and
 password a small JSON record `{"username": ..., "secret": ...}` (every keyring backend
 can look an entry up by service and user; not every one can list a service's users).
 Set FEATUREPUB_NO_KEYRING=1 to never touch the keyring (a locked desktop keyring can stall
-a headless session), or PYTHON_KEYRING_BACKEND to choose a backend.
+a headless session), or PYTHON_KEYRING_BACKEND to choose a backend. Without a keyring,
+`featurepub login` keeps credentials in the Docker config (credentials/docker_login.py).
 
 The hosts that have an entry are also listed (no secrets) in
 `$XDG_CONFIG_HOME/featurepub/keyring-hosts.json`, so looking up a registry nobody logged
@@ -18,15 +19,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from featurepub.credentials.chain import Credential, SourceSkipped
+from featurepub.credentials.types import Credential, SourceSkipped
 from featurepub.errors import CredentialError
 
 SERVICE = "featurepub"
 SOURCE = "featurepub keyring"
 NO_BACKEND_HINT = (
-    "no keyring backend is available here (typical on CI and in containers): give credentials with "
-    "DEVCONTAINERS_OCI_AUTH, --username with --password-stdin, GITHUB_TOKEN for ghcr.io, or docker login"
+    "no keyring backend is available here (typical on CI and in containers): featurepub login stores "
+    "credentials in the Docker config instead; or give them with DEVCONTAINERS_OCI_AUTH, --username with "
+    "--password-stdin, or GITHUB_TOKEN for ghcr.io"
 )
+REFUSED_HINT = "unlock the keyring, or set FEATUREPUB_NO_KEYRING=1 to store them in the Docker config instead"
 
 
 def _hosts_path() -> Path:
@@ -70,10 +73,22 @@ def backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def _usable(backend: Any) -> bool:
-    from keyring.backends import fail
+def _unusable(backend: Any) -> str | None:
+    """Why `backend` cannot keep credentials, or None when it can."""
+    from keyring.backends import fail, null
 
-    return not isinstance(backend, fail.Keyring)
+    if isinstance(backend, fail.Keyring):
+        return "no keyring backend is available"
+    if isinstance(backend, null.Keyring):  # keyring's documented way to turn itself off; it keeps nothing
+        return "the keyring is turned off by its null backend"
+    return None
+
+
+def keyring_unavailable() -> str | None:
+    """Why featurepub cannot keep credentials in a keyring here, or None when it can."""
+    if _disabled():
+        return "the keyring is disabled by FEATUREPUB_NO_KEYRING"
+    return _unusable(_backend())
 
 
 def keyring_get(registry: str) -> Credential | None:
@@ -86,8 +101,9 @@ def keyring_get(registry: str) -> Credential | None:
 
     try:
         backend = _backend()
-        if not _usable(backend):
-            raise SourceSkipped("no keyring backend available")
+        unusable = _unusable(backend)
+        if unusable:
+            raise SourceSkipped(unusable)
         raw = backend.get_password(SERVICE, registry)
     except KeyringError as exc:
         raise SourceSkipped(f"keyring unavailable ({type(exc).__name__})") from None
@@ -112,15 +128,16 @@ def keyring_set(registry: str, username: str, secret: str) -> str:
     from keyring.errors import KeyringError
 
     backend = _backend()
-    if not _usable(backend):
-        raise CredentialError("cannot store credentials: no keyring backend", hint=NO_BACKEND_HINT)
+    unusable = _unusable(backend)
+    if unusable:
+        raise CredentialError(f"cannot store credentials: {unusable}", hint=NO_BACKEND_HINT)
     record = json.dumps({"username": username, "secret": secret})
     try:
         backend.set_password(SERVICE, registry, record)
     except KeyringError as exc:
         raise CredentialError(
             f"the keyring ({backend_name()}) refused to store the credentials: {type(exc).__name__}",
-            hint=NO_BACKEND_HINT,
+            hint=REFUSED_HINT,
         ) from None
     _record_host(registry, present=True)
     return backend_name()
@@ -133,8 +150,9 @@ def keyring_delete(registry: str) -> bool:
     from keyring.errors import KeyringError, PasswordDeleteError
 
     backend = _backend()
-    if not _usable(backend):
-        raise CredentialError("cannot remove credentials: no keyring backend", hint=NO_BACKEND_HINT)
+    unusable = _unusable(backend)
+    if unusable:
+        raise CredentialError(f"cannot remove credentials: {unusable}", hint=NO_BACKEND_HINT)
     try:
         if backend.get_password(SERVICE, registry) is None:
             return False

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from featurepub.credentials.chain import Credential
+from featurepub.credentials.types import Credential
 from featurepub.redact import register_secret
 
 _QUOTED_PAIR = re.compile(r"\\(.)")

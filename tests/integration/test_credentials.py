@@ -11,13 +11,14 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from featurepub import api
 from tests.conftest import ROOT
 from tests.integration.conftest import Accounts, write_feature
 from tests.support.connectproxy import ConnectProxy
-from tests.support.credhelper import helper_calls, install_helper
+from tests.support.credhelper import helper_calls, helper_entries, install_helper
 from tests.support.publishing import CliRun, featurepub
 from tests.support.registry import RegistryServer
 from tests.support.secure import Secure, basic_digest, loopback_only, token_digest
@@ -443,21 +444,117 @@ def test_login_against_a_token_registry(secure: Secure, accounts: Accounts, tmp_
     assert record == {"username": accounts.user, "secret": accounts.password}  # the newline is not kept
 
 
-def test_login_without_a_keyring_says_what_to_use_instead(secure: Secure, accounts: Accounts) -> None:
+# --- login / logout without a keyring: the Docker config ---------------------------------------------------
+
+NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # what CI and containers have
+# What a user's Docker config may hold besides featurepub's entry: all of it must survive login and logout.
+KEPT: dict[str, object] = {
+    "auths": {"other.example": {"auth": b64("bob:not-yours")}},
+    "currentContext": "remote",
+    "proxies": {"default": {"noProxy": "localhost"}},
+    "x-not-docker": {"kept": ["ü", 1]},
+}
+
+
+def plain_manifest(server: RegistryServer, auth: tuple[str, str], repository: str, tag: str) -> int:
+    """The status of a manifest HEAD on the plain-HTTP htpasswd registry, read without featurepub."""
+    url = f"{server.url}/v2/{repository}/manifests/{tag}"
+    accept = "application/vnd.oci.image.manifest.v1+json"
+    return httpx.head(url, auth=auth, headers={"Accept": accept}, trust_env=False).status_code
+
+
+def test_login_publish_logout_without_a_keyring(
+    plain_basic: RegistryServer, accounts: Accounts, tmp_path: Path, namespace: str
+) -> None:
+    host = plain_basic.host
+    path = write_docker_config(KEPT)
+    path.chmod(0o644)
+    login = featurepub(
+        "login", host, "-u", accounts.user, "--password-stdin", env=NO_KEYRING, stdin=accounts.password
+    )
+    assert login.code == 0, login.stderr
+    # Said on stderr: no keyring, where the credentials went, and that base64 is not encryption.
+    assert "no keyring backend is available: storing the credentials in the Docker config instead" in login.stderr
+    assert f"{path} base64-encoded, which is not encryption" in login.stderr
+    assert f"logged in to {host} as {accounts.user}; stored in the Docker config {path}" in login.stderr
+    expected = json.loads(json.dumps(KEPT))
+    expected["auths"][host] = {"auth": b64(f"{accounts.user}:{accounts.password}")}
+    assert json.loads(path.read_text(encoding="utf-8")) == expected
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+    status = featurepub("auth", "status", host, env=NO_KEYRING)
+    assert status.code == 0
+    assert f"{host}: credentials from docker config {path} ({host}) (user {accounts.user})" in status.stdout
+
+    folder = write_feature(tmp_path / "first")
+    run = featurepub("publish", folder, "-r", host, "-n", namespace, "-v", env=NO_KEYRING)
+    assert run.code == 0, run.stderr
+    assert f"credentials from docker config {path} ({host}) (user {accounts.user})" in run.stderr
+    assert plain_manifest(plain_basic, (accounts.user, accounts.password), f"{namespace}/tool", "1.0.0") == 200
+
+    logout = featurepub("logout", host, env=NO_KEYRING)
+    assert logout.code == 0, logout.stderr
+    assert f"removed the credentials for {host} from the Docker config {path} ({host})" in logout.stderr
+    assert json.loads(path.read_text(encoding="utf-8")) == KEPT
+    again = featurepub("logout", host, env=NO_KEYRING)
+    assert f"not logged in to {host}: nothing for it in the Docker config" in again.stderr
+
+    anonymous = featurepub(
+        "publish", write_feature(tmp_path / "second"), "-r", host, "-n", namespace, env=NO_KEYRING
+    )
+    assert anonymous.code == 3, anonymous.stderr  # without the entry the registry refuses
+    for done in (login, status, run, logout, again, anonymous):
+        assert_no_secret(done, accounts.password, b64(f"{accounts.user}:{accounts.password}"))
+
+
+def test_login_without_a_keyring_stores_nothing_when_refused(
+    plain_basic: RegistryServer, accounts: Accounts
+) -> None:
+    wrong = "wrong-" + secrets.token_hex(6)
     run = featurepub(
-        "login",
-        secure.basic.host,
-        "-u",
-        accounts.user,
-        "--password-stdin",
-        "--no-check",
-        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-        stdin=accounts.password,
+        "login", plain_basic.host, "-u", accounts.user, "--password-stdin", env=NO_KEYRING, stdin=wrong
     )
     assert run.code == 3
-    assert "no keyring backend" in run.stderr
-    assert "DEVCONTAINERS_OCI_AUTH" in run.stderr
-    assert "--password-stdin" in run.stderr
+    assert "refused the credentials" in run.stderr
+    assert not (docker_dir() / "config.json").exists()
+    assert_no_secret(run, wrong)
+
+
+def test_login_without_a_keyring_uses_the_credential_helper_the_config_names(
+    secure: Secure, accounts: Accounts, tmp_path: Path, namespace: str
+) -> None:
+    # As docker login does: a credsStore (or credHelpers entry) gets the credentials, the file no base64 copy.
+    host = secure.basic.host
+    path = write_docker_config({"credsStore": "vault", "currentContext": "remote"})
+    before = path.read_bytes()
+    env = {**NO_KEYRING, **with_helper(tmp_path, "vault", {})}
+    ca = ["--ca-file", str(secure.pki.ca_file)]
+    login = featurepub(
+        "login", host, "-u", accounts.user, "--password-stdin", *ca, env=env, stdin=accounts.password
+    )
+    assert login.code == 0, login.stderr
+    assert (
+        f"stored in credential helper docker-credential-vault (named in the Docker config {path})" in login.stderr
+    )
+    assert "base64" not in login.stderr
+    assert helper_entries(tmp_path / "bin", "vault") == {host: [accounts.user, accounts.password]}
+    assert path.read_bytes() == before
+
+    run = publish(secure.basic, secure, tmp_path, namespace, Setup("", env=env))
+    assert run.code == 0, run.stderr
+    assert f"credentials from docker config {path} (credsStore: vault) (user {accounts.user})" in run.stderr
+    assert (
+        basic_digest(secure, accounts.user, accounts.password, f"{namespace}/tool", "1.0.0")
+        == run.json["tool"]["digest"]
+    )
+
+    logout = featurepub("logout", host, env=env)
+    assert logout.code == 0, logout.stderr
+    assert helper_entries(tmp_path / "bin", "vault") == {}
+    assert path.read_bytes() == before
+    assert [call[0] for call in helper_calls(tmp_path / "bin", "vault")] == ["store", "get", "erase"]
+    for done in (login, run, logout):
+        assert_no_secret(done, accounts.password)
 
 
 def test_password_is_never_taken_from_argv(secure: Secure, tmp_path: Path, namespace: str) -> None:

@@ -3,6 +3,7 @@ auth.json, GitHub tokens, the trail `auth status` shows, and secrets registered 
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import os
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from featurepub.credentials.chain import EXPLICIT_SOURCE, Credential, default_chain, explicit_credential
+from featurepub.credentials.chain import EXPLICIT_SOURCE, default_chain, explicit_credential
 from featurepub.credentials.helpers import helper_get
 from featurepub.credentials.sources import containers_auth_paths, from_docker_config, from_github_token
 from featurepub.credentials.store import keyring_delete, keyring_get, keyring_set
+from featurepub.credentials.types import Credential
 from featurepub.errors import EXIT_AUTH, CredentialError
 from featurepub.redact import redact
 from tests.conftest import ROOT
@@ -270,7 +272,7 @@ def test_keyring_round_trip_and_missing_backend(tmp_path: Path, monkeypatch: pyt
     index.write_text('["r.example"]')
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     lookup = default_chain().lookup("r.example")
-    assert ("featurepub keyring", "no keyring backend available") in lookup.trail
+    assert ("featurepub keyring", "no keyring backend is available") in lookup.trail
     monkeypatch.setenv("FEATUREPUB_NO_KEYRING", "1")
     assert ("featurepub keyring", "disabled by FEATUREPUB_NO_KEYRING") in default_chain().lookup("r.example").trail
 
@@ -282,3 +284,34 @@ def test_every_credential_is_registered_with_the_redactor() -> None:
     Credential("someone", "pa55-word-xyz", "test")
     assert redact("it was pa55-word-xyz") == "it was ***"
     assert b64("someone:pa55-word-xyz") not in redact(f"header {b64('someone:pa55-word-xyz')}")
+
+
+# --- the package's own layering ------------------------------------------------------------------------
+
+
+def credentials_imports() -> dict[str, set[str]]:
+    """For each module of featurepub.credentials, the package's modules it imports (anywhere in it)."""
+    folder = ROOT / "featurepub" / "credentials"
+    modules = {path.stem for path in folder.glob("*.py")} - {"__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "featurepub.credentials":
+                found |= {alias.name for alias in node.names if alias.name in modules}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("featurepub.credentials."):
+                found.add((node.module or "").rsplit(".", 1)[1])
+        graph[name] = found
+    return graph
+
+
+def test_credential_modules_import_each_other_without_a_cycle() -> None:
+    graph = credentials_imports()
+    assert graph["types"] == set()  # the shared types depend on nothing else here
+    assert "chain" not in graph["sources"] | graph["store"] | graph["helpers"]
+    ordered: list[str] = []
+    while len(ordered) < len(graph):
+        ready = sorted(m for m, deps in graph.items() if m not in ordered and deps <= set(ordered))
+        assert ready, f"import cycle among {sorted(set(graph) - set(ordered))}"
+        ordered += ready

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
-import importlib.util
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,12 +96,42 @@ def test_unknown_attribute_raises_attribute_error() -> None:
         featurepub.nope  # noqa: B018
 
 
-def test_importing_the_package_is_lazy() -> None:
-    # `featurepub --help` stays fast: the registry client and httpx are not imported by the facade itself.
-    source = importlib.util.find_spec("featurepub")
-    assert source is not None
-    assert source.origin is not None
-    with open(source.origin, encoding="utf-8") as handle:
-        text = handle.read()
-    assert "import httpx" not in text
-    assert "from featurepub." not in text
+def test_importing_the_package_imports_nothing_else() -> None:
+    # `featurepub --help` and a script's `import featurepub` stay fast: the facade loads its names on first use.
+    probe = "import sys; before = set(sys.modules); import featurepub; print(sorted(set(sys.modules) - before))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(done.stdout))
+    assert "featurepub" in loaded
+    assert loaded <= {"featurepub", "__future__"}  # no submodule, no httpx, not even `typing`
+
+
+def checker_imports() -> dict[str, str]:
+    """The names featurepub/__init__.py imports for type checkers only, and the module of each."""
+    tree = ast.parse(Path(featurepub.__file__).read_text(encoding="utf-8"))
+    blocks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    ]
+    assert len(blocks) == 1
+    return {
+        alias.name: statement.module or ""
+        for statement in blocks[0].body
+        if isinstance(statement, ast.ImportFrom) and statement.module != "typing"
+        for alias in statement.names
+    }
+
+
+def test_type_checkers_see_the_same_names_as_run_time() -> None:
+    # The imports type checkers read and the table the lazy lookup uses must name the same objects.
+    assert checker_imports() == featurepub._EXPORTS
+    assert set(featurepub._EXPORTS) == set(EXPECTED) - {"__version__"}
+
+
+def test_py_typed_ships_with_the_package() -> None:
+    # PEP 561: without this marker a user's type checker ignores the package's annotations.
+    assert (Path(featurepub.__file__).parent / "py.typed").is_file()
+
+
+def test_dir_lists_the_lazy_names() -> None:
+    assert set(EXPECTED) <= set(dir(featurepub))
