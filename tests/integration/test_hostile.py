@@ -10,7 +10,9 @@ forwards everything but the endpoint under test. Every run is the CLI in a subpr
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -333,6 +335,19 @@ def test_slow_drip_is_stopped_by_the_timeout(command: str, where: str, in_header
         assert json.loads((stage.tmp_path / "r.json").read_text())["ok"] is False
 
 
+def test_an_upload_slower_than_the_timeout_in_all_still_completes(
+    hostile: HostileServer, namespace: str, tmp_path: Path
+) -> None:
+    # --timeout bounds each 1 MiB of an upload's body and then its answer, not the whole upload:
+    # 24 MiB taken at 6 MiB/s is 4 s of upload under --timeout 2.
+    source = write_feature(tmp_path / "src")
+    (source / "src" / "tool" / "data.bin").write_bytes(os.urandom(24 * h.MiB))
+    hostile.on("PUT", "/blobs/uploads/", h.read_slowly(6 * h.MiB))
+    run = run_measured("publish", source, "-r", hostile.host, "-n", namespace, "--timeout", "2", "--retries", "0")
+    assert run.code == 0, run.stderr
+    assert run.seconds > 4, "the upload was not slowed down: the case proves nothing"
+
+
 def test_a_blob_upload_retry_honours_retry_after(hostile: HostileServer, namespace: str, tmp_path: Path) -> None:
     # RFC 9110 10.2.3: 503 with Retry-After in seconds. upload_with_recovery used to back off on its own.
     waits: list[float] = []
@@ -351,3 +366,59 @@ def test_tags_of_a_repository_that_does_not_exist_exits_1(registry: RegistryServ
     run = run_measured("tags", f"{registry.host}/{namespace}/never-published")
     assert_one_clear_line(run, 1, f"{namespace}/never-published", "no such repository")
     assert run.stdout == ""
+
+
+def _rewrite_manifest(layout: Path, change: dict[str, object], size_literal: str | None = None) -> None:
+    """Replace the layout's first manifest with a changed copy, its blob and descriptor kept consistent."""
+    index = json.loads((layout / "index.json").read_text())
+    entry = dict(index["manifests"][0])
+    old = layout / "blobs" / "sha256" / entry["digest"].split(":")[1]
+    body = json.loads(old.read_bytes())
+    body.update(change)
+    data = json.dumps(body).encode()
+    if size_literal is not None:
+        data = data.replace(b'"SIZE"', size_literal.encode())
+    digest = hashlib.sha256(data).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(data)
+    for item in index["manifests"]:
+        if item["digest"] == entry["digest"]:  # every tag of that manifest; the collection's stays
+            item.update({"digest": f"sha256:{digest}", "size": len(data)})
+    (layout / "index.json").write_text(json.dumps(index))
+
+
+@pytest.mark.parametrize(
+    ("change", "size_literal", "problem"),
+    [
+        ({"annotations": ["a"]}, None, "annotations is list"),
+        ({"annotations": "dev.containers.metadata"}, None, "annotations is str"),
+        ({"layers": 3}, None, "layers is a JSON number"),
+        ({"layers": [{"digest": "sha256:" + "a" * 64, "size": "SIZE"}]}, "1e999", "size inf"),
+        ({"layers": [{"digest": "sha256:../../../../etc/passwd", "size": 1}]}, None, "not a valid digest"),
+    ],
+)
+def test_push_layout_refuses_a_malformed_layout_before_pushing(
+    change: dict[str, object],
+    size_literal: str | None,
+    problem: str,
+    registry: RegistryServer,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    layout = tmp_path / "layout"
+    featurepub.publish(write_feature(tmp_path / "src"), namespace=namespace, layout=layout)
+    _rewrite_manifest(layout, change, size_literal)
+    run = run_measured("push-layout", layout, "-r", registry.host, "-n", namespace)
+    assert_one_clear_line(run, 2, problem)
+    assert run_measured("tags", f"{registry.host}/{namespace}/tool").code == 1  # nothing was pushed
+
+
+def test_push_layout_refuses_an_index_naming_a_path_outside_blobs(
+    registry: RegistryServer, namespace: str, tmp_path: Path
+) -> None:
+    layout = tmp_path / "layout"
+    featurepub.publish(write_feature(tmp_path / "src"), namespace=namespace, layout=layout)
+    index = json.loads((layout / "index.json").read_text())
+    index["manifests"][0]["digest"] = "sha256:../../../../etc/passwd"
+    (layout / "index.json").write_text(json.dumps(index))
+    run = run_measured("push-layout", layout, "-r", registry.host, "-n", namespace)
+    assert_one_clear_line(run, 2, "index.json", "not a valid digest")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 import threading
 import time
 import zlib
@@ -49,13 +50,35 @@ class Exchange:
     method: str
     path: str
     headers: dict[str, str]
-    body: bytes
     handler: BaseHTTPRequestHandler
     server: HostileServer
+    body: bytes = b""
+    _read: bool = False
 
     @property
     def route(self) -> str:
         return urlsplit(self.path).path
+
+    def read_body(self, bytes_per_second: float | None = None) -> bytes:
+        """The request body (read once), at `bytes_per_second` if given: a slow link."""
+        if self._read:
+            return self.body
+        self._read = True
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self.body = read_chunked(self.handler.rfile)
+            return self.body
+        left = int(self.headers.get("Content-Length") or 0)
+        pieces = []
+        while left > 0:
+            piece = self.handler.rfile.read(min(left, 64 * 1024))
+            if not piece:
+                break
+            pieces.append(piece)
+            left -= len(piece)
+            if bytes_per_second:
+                time.sleep(len(piece) / bytes_per_second)
+        self.body = b"".join(pieces)
+        return self.body
 
     def head(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
         self.handler.send_response(status)
@@ -156,9 +179,12 @@ class HostileServer:
 
     def _serve(self, exchange: Exchange) -> None:
         if not self._authorised(exchange):
+            exchange.read_body()
             exchange.answer(401, [("WWW-Authenticate", 'Basic realm="hostile"')], b'{"errors":[]}')
             return
         behaviour = self._route_for(exchange.method, exchange.path)
+        if not getattr(behaviour, "reads_body", False):
+            exchange.read_body()
         if behaviour is not None:
             behaviour(exchange)
         elif self.upstream is not None:
@@ -195,18 +221,13 @@ class HostileServer:
                 try:
                     super().handle()
                 except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                    self.close_connection = True  # the client gave up on the connection: it may
-
-            def _body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    return read_chunked(self.rfile)
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    self.close_connection = True  # the client hung up between requests: fine
 
             def _any(self) -> None:
                 headers = dict(self.headers.items())
                 with server._lock:
                     server.seen.append(Seen(self.command, self.path, headers))
-                exchange = Exchange(self.command, self.path, headers, self._body(), self, server)
+                exchange = Exchange(self.command, self.path, headers, self, server)
                 try:
                     server._serve(exchange)
                 except (TimeoutError, BrokenPipeError, ConnectionResetError):
@@ -328,13 +349,16 @@ def drip(interval: float, *, in_headers: bool = False, total: int = 10_000) -> B
     return run
 
 
-def counting(behaviour: Behaviour, calls: list[float]) -> Behaviour:
-    """`behaviour`, recording when each request came (time.monotonic)."""
+def read_slowly(bytes_per_second: float) -> Behaviour:
+    """Take the request body at `bytes_per_second` (a slow link, with a small receive buffer so the
+    kernel does not absorb it), then pass the request on to the upstream registry."""
 
     def run(exchange: Exchange) -> None:
-        calls.append(time.monotonic())
-        behaviour(exchange)
+        exchange.handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+        exchange.read_body(bytes_per_second)
+        exchange.server._forward(exchange)
 
+    run.reads_body = True  # type: ignore[attr-defined]
     return run
 
 
