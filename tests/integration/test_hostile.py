@@ -290,7 +290,7 @@ def test_odd_retry_after_is_an_ordinary_retry(command: str, stage: Stage) -> Non
     [
         ("inspect", "GET /manifests/1.0.0", h.stream(HUGE), 4),
         ("inspect", "GET /manifests/1.0.0", h.stream(HUGE, length=False), 4),
-        ("inspect", "GET /manifests/1.0.0", h.gzip_bomb(1024 * h.MiB), 4),
+        ("inspect", "GET /manifests/1.0.0", h.gzip_bomb(256 * h.MiB), 4),
         ("tags", "GET /tags/list", h.stream(HUGE), 4),
         ("tags", "GET /tags/list", h.stream(HUGE, status=500), 4),
         (
@@ -314,6 +314,16 @@ def test_huge_bodies_keep_memory_bounded(
         assert run.code == 0 and "Traceback" not in run.stderr, run.stderr
     else:
         assert_one_clear_line(run, code, stage.hostile.host)
+
+
+def test_a_huge_layer_read_for_its_metadata_stays_out_of_memory(stage: Stage) -> None:
+    # A manifest without the metadata annotation makes inspect read devcontainer-feature.json out of
+    # the layer: 600 MiB of it, without a length, go to a spooled file until the 64 MiB bound.
+    stage.misbehave("GET /manifests/1.0.0", h.answer(200, manifest_with()))
+    stage.misbehave("GET /blobs/", h.stream(HUGE, length=False))
+    run = stage.run("inspect", "--retries", "0")
+    assert run.peak_rss_mib < RSS_LIMIT_MIB, f"peak RSS {run.peak_rss_mib:.0f} MiB"
+    assert_one_clear_line(run, 4, stage.hostile.host, "GET blob", "over the 64 MiB")
 
 
 @pytest.mark.parametrize(

@@ -286,11 +286,18 @@ def claims_gzip(body: bytes, status: int = 200, content_type: str = "application
 
 
 def gzip_bomb(size: int, status: int = 200) -> Behaviour:
-    """A small gzip body (about size / 1000) that inflates to `size` bytes of zeros."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    zeros = bytes(MiB)
-    packed = b"".join(packer.compress(zeros) for _ in range(size // MiB)) + packer.flush()
-    return answer(status, packed, [("Content-Encoding", "gzip")])
+    """A small gzip body (about size / 200) that inflates to `size` bytes of zeros; built when first
+    served, not when a test module is collected."""
+    packed: list[bytes] = []
+
+    def run(exchange: Exchange) -> None:
+        if not packed:
+            packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            zeros = bytes(MiB)
+            packed.append(b"".join(packer.compress(zeros) for _ in range(size // MiB)) + packer.flush())
+        exchange.answer(status, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")], packed[0])
+
+    return run
 
 
 def deep_json(depth: int = 100_000, *, key: str | None = None) -> bytes:
