@@ -55,7 +55,7 @@ class Connection(TypedDict, total=False):
     profile: str | None
     config: str | Path | None
     retry: RetryPolicy | None
-    timeout: float | None  # seconds for each read or write
+    timeout: float | None  # seconds for each request as a whole (an upload: per 1 MiB piece, then its answer)
     connect_timeout: float | None
     http2: bool
     log: Callable[[str], None] | None
@@ -69,7 +69,7 @@ def _transport(host: str, connection: Connection) -> TransportOptions:
         log=connection.get("log"),
     )
     if (timeout := connection.get("timeout")) is not None:
-        options = replace(options, read_timeout=timeout, write_timeout=timeout)
+        options = replace(options, read_timeout=timeout, write_timeout=timeout, request_timeout=timeout)
     if (connect_timeout := connection.get("connect_timeout")) is not None:
         options = replace(options, connect_timeout=connect_timeout)
     return options

@@ -51,6 +51,15 @@ class InvalidReferenceError(InputError):
     """A registry, namespace, repository, tag or digest does not parse."""
 
 
+class ContentError(FeaturepubError, ValueError):
+    """A manifest, index, descriptor or other JSON document is malformed.
+
+    Raised by the parsers in featurepub.oci, which do not know where the bytes came from: callers
+    turn it into a RegistryError (a registry served it) or an InputError (a file holds it). It is
+    a ValueError too, so code that treats unreadable JSON as "nothing usable" keeps doing so.
+    """
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation finding, tied to the file it is about."""
@@ -107,12 +116,15 @@ class RegistryError(FeaturepubError):
         diagnostics: list[Diagnostic] | None = None,
         hint: str | None = None,
         retryable: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(f"{context}: {message}", hint=hint)
+        self.reason = redact(message)  # the message without the context
         self.context = context
         self.status = status
         self.diagnostics = diagnostics or []
         self.retryable = retryable
+        self.retry_after = retry_after  # seconds the registry asked to wait (Retry-After), if it did
 
     @property
     def codes(self) -> set[str]:

@@ -7,22 +7,26 @@ accepts the zero-byte config that the reference CLI wrote before 0.63.0. Metadat
 from the `dev.containers.metadata` annotation, or, for artifacts without it, from the
 `devcontainer-feature.json` inside the layer, as the reference CLI reads it. Nothing here
 prints; results are data.
+
+What the registry serves is read defensively (oci/document.py): a manifest or index that breaks
+the image spec in a field featurepub reads is one RegistryError naming the registry, repository
+and reference; metadata that does not parse is a note. Layers are read through a spooled
+temporary file, so memory stays bounded whatever their size.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import tarfile
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from featurepub.errors import FeaturepubError, InputError, RegistryContext, RegistryError
+from featurepub.errors import ContentError, FeaturepubError, InputError, RegistryContext, RegistryError
 from featurepub.features.metadata import loads_jsonc
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Descriptor
-from featurepub.oci.digest import sha256_digest
+from featurepub.oci.document import MAX_DEPTH, Document, IndexEntry, load_json, parse_document, too_deep
 from featurepub.oci.manifest import Manifest
 from featurepub.reference import Reference
 
@@ -35,6 +39,12 @@ DEFAULT_PLATFORM = "linux/amd64"
 EMPTY_BLOB_DIGEST = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 # Layers larger than this are not downloaded just to read metadata out of them.
 MAX_METADATA_LAYER_BYTES = 64 * 1024 * 1024
+# devcontainer-feature.json, or a collection's JSON layer: read into memory only up to this size.
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+_SPOOL_IN_MEMORY = 1024 * 1024
+# JSONC (comments, trailing commas) is parsed by json5 in pure Python, ~1 s per 100 KiB: only for
+# metadata of a size people write by hand.
+_MAX_JSONC_CHARS = 256 * 1024
 # At most this many tags are asked which manifest they point at.
 MAX_TAG_LOOKUPS = 50
 _METADATA_FILE = "devcontainer-feature.json"
@@ -164,18 +174,9 @@ def parse_reference(value: str) -> Reference:
     return Reference.parse(value, default_registry=DEFAULT_REGISTRY)
 
 
-def _platform_of(entry: dict[str, Any]) -> str:
-    platform = entry.get("platform")
-    if not isinstance(platform, dict):
-        return "unknown"
-    text = f"{platform.get('os', 'unknown')}/{platform.get('architecture', 'unknown')}"
-    variant = platform.get("variant")
-    return f"{text}/{variant}" if variant else text
-
-
-def select_platform(entries: list[dict[str, Any]], wanted: str | None) -> int:
+def select_platform(entries: list[IndexEntry], wanted: str | None) -> int:
     """Index of the entry for `wanted` (os/arch[/variant]); by default linux/amd64, else the first."""
-    platforms = [_platform_of(e) for e in entries]
+    platforms = [e.platform for e in entries]
     if wanted:
         for position, name in enumerate(platforms):
             if name == wanted or (wanted.count("/") == 1 and name.startswith(wanted + "/")):
@@ -205,72 +206,59 @@ def _fetch(client: Any, repository: str, reference: str, what: str) -> Manifest:
     return manifest
 
 
-def _parse_json(manifest: Manifest, where: str) -> dict[str, Any]:
+def _document(client: Any, repository: str, reference: str, manifest: Manifest) -> Document:
     try:
-        body: Any = json.loads(manifest.data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return parse_document(manifest.data, manifest.media_type, "the manifest")
+    except ContentError as exc:
         raise RegistryError(
-            f"the manifest is not JSON ({exc})", context=RegistryContext(where, "", "read manifest")
+            exc.message,
+            context=RegistryContext(client.registry, repository, f"read manifest {reference}"),
+            hint="the registry holds a manifest that breaks the OCI image spec; it was not written by featurepub",
         ) from None
-    if not isinstance(body, dict):
-        raise RegistryError(
-            "the manifest is not a JSON object", context=RegistryContext(where, "", "read manifest")
-        )
-    return body
-
-
-def _media_type(manifest: Manifest, body: dict[str, Any]) -> str:
-    declared = body.get("mediaType")
-    if isinstance(declared, str) and declared:
-        return declared
-    if isinstance(body.get("manifests"), list):
-        return mediatypes.OCI_INDEX
-    return manifest.media_type or mediatypes.OCI_MANIFEST
-
-
-def _descriptor(value: Any) -> Descriptor | None:
-    if not isinstance(value, dict) or not isinstance(value.get("digest"), str):
-        return None
-    try:
-        return Descriptor.from_json(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _loads_metadata(text: str) -> dict[str, Any] | None:
+    """Metadata JSON (or JSONC, when small) from a registry; None when it does not parse or nests
+    deeper than an OCI document may (printing it, as --json does, must not fail)."""
     try:
-        value = loads_jsonc(text)
-    except ValueError:
-        return None
+        value = load_json(text, "the metadata")
+    except ContentError:
+        if len(text) > _MAX_JSONC_CHARS:
+            return None
+        try:
+            value = loads_jsonc(text)
+        except (ValueError, RecursionError):
+            return None
+        if too_deep(value, MAX_DEPTH):
+            return None
     return value if isinstance(value, dict) else None
 
 
 def _member(archive: tarfile.TarFile, name: str) -> bytes | None:
-    for member in archive.getmembers():
+    for member in archive:  # streamed: a layer of a million entries is not listed in memory
         if member.isfile() and member.name.lstrip("./") == name and "/" not in member.name.lstrip("./"):
+            if member.size > MAX_METADATA_BYTES:
+                return None
             handle = archive.extractfile(member)
-            return handle.read() if handle else None
+            return handle.read(MAX_METADATA_BYTES) if handle else None
     return None
 
 
-def _read_layer(client: Any, repository: str, layer: Descriptor) -> bytes | None:
+def _read_layer(client: Any, repository: str, layer: Descriptor, sink: IO[bytes]) -> bool:
+    """Download the layer into `sink` (its digest checked) and rewind it; False when it is too big."""
     if layer.size > MAX_METADATA_LAYER_BYTES:
-        return None
-    data: bytes = client.get_blob(repository, layer.digest)
-    if sha256_digest(data) != layer.digest:
-        raise RegistryError(
-            f"the layer's content does not match its digest {layer.digest}",
-            context=RegistryContext(client.registry, repository, f"GET blob {layer.digest[:19]}"),
-        )
-    return data
+        return False
+    client.download_blob(repository, layer.digest, sink, limit=MAX_METADATA_LAYER_BYTES)
+    sink.seek(0)
+    return True
 
 
-def _metadata_from_layer(data: bytes) -> dict[str, Any] | None:
+def _metadata_from_layer(layer: IO[bytes]) -> dict[str, Any] | None:
     try:
         # "r:*" detects gzip: old and third-party layers may be compressed, like the reference CLI reads.
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+        with tarfile.open(fileobj=layer, mode="r:*") as archive:
             raw = _member(archive, _METADATA_FILE)
-    except (tarfile.TarError, OSError, EOFError):
+    except (tarfile.TarError, OSError, EOFError, ValueError):
         return None
     return _loads_metadata(raw.decode("utf-8-sig", "replace")) if raw is not None else None
 
@@ -313,47 +301,42 @@ def inspect(
 
 
 def _inspect(client: Any, ref: Reference, platform: str | None, read_tags: bool) -> InspectResult:
-    where = f"{ref.registry}/{ref.repository}"
     manifest = _fetch(client, ref.repository, ref.identifier, "manifest")
-    body = _parse_json(manifest, where)
-    media_type = _media_type(manifest, body)
+    document = _document(client, ref.repository, ref.identifier, manifest)
     index: IndexInfo | None = None
-    if media_type in mediatypes.INDEX_TYPES:
-        entries = [e for e in body.get("manifests") or [] if isinstance(e, dict) and "digest" in e]
+    if document.is_index:
+        context = RegistryContext(client.registry, ref.repository, f"read index {ref.identifier}")
+        entries = list(document.entries)
         if not entries:
-            raise RegistryError("the index lists no manifests", context=RegistryContext(where, "", "read index"))
+            raise RegistryError("the index lists no manifests", context=context)
         chosen = select_platform(entries, platform)
         index = IndexInfo(
             manifest.digest,
-            media_type,
+            document.media_type,
             manifest.size,
-            tuple(_platform_of(e) for e in entries),
-            _platform_of(entries[chosen]),
+            tuple(e.platform for e in entries),
+            entries[chosen].platform,
         )
-        manifest = _fetch(client, ref.repository, str(entries[chosen]["digest"]), "manifest")
-        body = _parse_json(manifest, where)
-        media_type = _media_type(manifest, body)
-        if media_type in mediatypes.INDEX_TYPES:
+        reference = entries[chosen].descriptor.digest
+        manifest = _fetch(client, ref.repository, reference, "manifest")
+        document = _document(client, ref.repository, reference, manifest)
+        if document.is_index:
             raise RegistryError(
-                "the index points at another index; featurepub resolves one level",
-                context=RegistryContext(where, "", "read index"),
+                "the index points at another index; featurepub resolves one level", context=context
             )
-    annotations = {str(k): str(v) for k, v in (body.get("annotations") or {}).items()}
-    artifact_type = body.get("artifactType")
-    layers = [d for d in (_descriptor(x) for x in body.get("layers") or []) if d is not None]
     result = InspectResult(
         reference=str(ref),
         registry=ref.registry,
         repository=ref.repository,
         tag=ref.tag if not ref.digest else None,
         digest=manifest.digest,
-        media_type=media_type,
+        media_type=document.media_type,
         manifest_size=manifest.size,
-        manifest=body,
-        config=_descriptor(body.get("config")),
-        layers=layers,
-        annotations=annotations,
-        artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+        manifest=document.body,
+        config=document.config,
+        layers=list(document.layers),
+        annotations=document.annotations,
+        artifact_type=document.artifact_type,
         index=index,
     )
     if index is not None:
@@ -381,18 +364,18 @@ def _read_metadata(client: Any, repository: str, result: InspectResult) -> None:
         return
     if not result.layers or result.kind == "other":
         return
-    layer = result.layers[0]
-    data = _read_layer(client, repository, layer)
-    if data is None:
-        result.notes.append(f"the layer is over {MAX_METADATA_LAYER_BYTES} bytes; its metadata was not read")
-        return
-    if result.kind == "collection":
-        document = _loads_metadata(data.decode("utf-8", "replace"))
-        features = document.get("features") if document else None
-        if isinstance(features, list):
-            result.collection = [f for f in features if isinstance(f, dict)]
-        return
-    result.metadata = _metadata_from_layer(data)
+    # In memory while small, on disk beyond: memory stays bounded whatever the layer's size.
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as layer:
+        if not _read_layer(client, repository, result.layers[0], layer):
+            result.notes.append(f"the layer is over {MAX_METADATA_LAYER_BYTES} bytes; its metadata was not read")
+            return
+        if result.kind == "collection":
+            document = _loads_metadata(layer.read(MAX_METADATA_BYTES + 1).decode("utf-8", "replace"))
+            features = document.get("features") if document else None
+            if isinstance(features, list):
+                result.collection = [f for f in features if isinstance(f, dict)]
+            return
+        result.metadata = _metadata_from_layer(layer)
     if result.metadata is not None:
         result.metadata_source = "layer"  # devcontainer-feature.json inside it
         result.notes.append(
@@ -403,11 +386,17 @@ def _read_metadata(client: Any, repository: str, result: InspectResult) -> None:
 
 
 def list_tags(ref: Reference, client: RegistryClient, *, digests: bool = False) -> TagsResult:
-    """Every tag of the reference's repository (all pages), optionally with what each points at.
+    """Every tag of the reference's repository (all pages), optionally with what each points at;
+    NotFoundError when the repository does not exist.
 
     Unlike `devcontainer features info tags`, the reference's own tag need not exist.
     """
-    tags: list[str] = client.list_tags(ref.repository)
+    tags = client.tags_of(ref.repository)
+    if tags is None:
+        raise NotFoundError(
+            f"{ref.registry}/{ref.repository}: no such repository",
+            hint="check the registry and repository path (`featurepub inspect` shows what a tag points at)",
+        )
     found: dict[str, str | None] | None = None
     if digests:
         found = {}
@@ -428,7 +417,7 @@ def sort_tags(tags: Iterable[str]) -> list[str]:
         if semver.Version.is_valid(tag):
             version = semver.Version.parse(tag)
             return (1, _Descending(version))
-        if all(p.isdigit() for p in parts) and len(parts) <= 2:
+        if all(p.isascii() and p.isdigit() for p in parts) and len(parts) <= 2:  # "²".isdigit() is True
             padded = [int(p) for p in parts] + [10**9] * (3 - len(parts))
             return (1, _Descending(semver.Version(*padded)))
         return (2, tag)

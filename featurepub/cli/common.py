@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -22,6 +22,43 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would b
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
 ]
+# How hard to try a registry: every command that talks to one takes these, with these defaults.
+DEFAULT_RETRIES = 5
+DEFAULT_RETRY_TIME = 300.0
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_CONNECT_TIMEOUT = 15.0
+RetriesOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Retries per request after 408/429/5xx or a lost connection (with backoff, honouring Retry-After).",
+    ),
+]
+RetryTimeOption = Annotated[
+    float, typer.Option(min=0, help="Give up retrying one step after this many seconds, waits included.")
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        min=1,
+        help="Seconds each request may take in all, however slowly the registry answers (an upload: each "
+        "1 MiB of its body, then the answer).",
+    ),
+]
+ConnectTimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds to wait for a connection.")]
+
+
+def network_keywords(retries: int, retry_time: float, timeout: float, connect_timeout: float) -> dict[str, Any]:
+    """The library API's retry and timeout keywords, from the options above."""
+    from featurepub.registry.retry import RetryPolicy
+
+    return {
+        "retry": RetryPolicy(max_attempts=retries + 1, max_elapsed=retry_time),
+        "timeout": timeout,
+        "connect_timeout": connect_timeout,
+    }
+
+
 PathArgument = Annotated[
     Path, typer.Argument(help="A feature folder, or a collection (a folder with src/<id>/ feature folders).")
 ]

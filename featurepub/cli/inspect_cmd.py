@@ -14,7 +14,18 @@ from featurepub.cli.auth_cmd import (
     UsernameOption,
     connection_keywords,
 )
-from featurepub.cli.common import fail
+from featurepub.cli.common import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_TIME,
+    DEFAULT_TIMEOUT,
+    ConnectTimeoutOption,
+    RetriesOption,
+    RetryTimeOption,
+    TimeoutOption,
+    fail,
+    network_keywords,
+)
 
 if TYPE_CHECKING:
     from featurepub.cli.output import Console
@@ -138,6 +149,10 @@ def inspect(
     username: UsernameOption = None,
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
+    retries: RetriesOption = DEFAULT_RETRIES,
+    retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
 ) -> None:
     """Show the manifest, metadata, tags, digest and size behind REF, and whether the reference CLI can use it.
 
@@ -150,7 +165,8 @@ def inspect(
 
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file)
-        result = run(reference, platform=platform, **connection)
+        network = network_keywords(retries, retry_time, timeout, connect_timeout)
+        result = run(reference, platform=platform, **network, **connection)
     except FeaturepubError as exc:
         fail(exc)
     if json_output:
@@ -181,6 +197,10 @@ def tags(
     username: UsernameOption = None,
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
+    retries: RetriesOption = DEFAULT_RETRIES,
+    retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
 ) -> None:
     """List every tag of REF's repository (all pages), newest version first.
 
@@ -193,7 +213,8 @@ def tags(
 
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file)
-        result = list_tags(reference, digests=digests, **connection)
+        network = network_keywords(retries, retry_time, timeout, connect_timeout)
+        result = list_tags(reference, digests=digests, **network, **connection)
     except FeaturepubError as exc:
         fail(exc)
     if json_output:

@@ -17,13 +17,22 @@ from featurepub.cli.auth_cmd import (
     connection_keywords,
 )
 from featurepub.cli.common import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_TIME,
+    DEFAULT_TIMEOUT,
     EXIT_CODES_HELP,
+    ConnectTimeoutOption,
     DryRunOption,
     ForceOption,
     QuietOption,
     ReportOption,
+    RetriesOption,
+    RetryTimeOption,
+    TimeoutOption,
     VerboseOption,
     fail,
+    network_keywords,
 )
 
 
@@ -94,6 +103,10 @@ def push_layout(
     password_stdin: PasswordStdinOption = False,
     ca_file: CaFileOption = None,
     http2: Http2Option = False,
+    retries: RetriesOption = DEFAULT_RETRIES,
+    retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
     report_file: ReportOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -125,6 +138,7 @@ def push_layout(
             dry_run=dry_run,
             keep_going=keep_going,
             listener=console.event,
+            **network_keywords(retries, retry_time, timeout, connect_timeout),
             **connection,
         )
     except FeaturepubError as exc:

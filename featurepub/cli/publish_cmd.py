@@ -17,14 +17,23 @@ from featurepub.cli.auth_cmd import (
     connection_keywords,
 )
 from featurepub.cli.common import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_TIME,
+    DEFAULT_TIMEOUT,
     EXIT_CODES_HELP,
+    ConnectTimeoutOption,
     DryRunOption,
     ForceOption,
     PathArgument,
     QuietOption,
     ReportOption,
+    RetriesOption,
+    RetryTimeOption,
+    TimeoutOption,
     VerboseOption,
     fail,
+    network_keywords,
 )
 
 
@@ -64,17 +73,10 @@ def publish(
             "in ./pyproject.toml."
         ),
     ] = None,
-    retries: Annotated[
-        int,
-        typer.Option(min=0, help="Retries per request after 408/429/5xx or a lost connection (with backoff)."),
-    ] = 5,
-    retry_time: Annotated[
-        float, typer.Option(min=0, help="Give up retrying one step after this many seconds, waits included.")
-    ] = 300.0,
-    timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds to wait for each read or write (large uploads need long ones).")
-    ] = 300.0,
-    connect_timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for a connection.")] = 15.0,
+    retries: RetriesOption = DEFAULT_RETRIES,
+    retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -88,7 +90,6 @@ def publish(
     from featurepub.api import publish as run_publish
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError, InputError
-    from featurepub.registry.retry import RetryPolicy
 
     console = Console(quiet=quiet, verbose=verbose)
     if namespace is None:
@@ -111,9 +112,7 @@ def publish(
             config=config,
             listener=console.event,
             log=console.request_log,
-            retry=RetryPolicy(max_attempts=retries + 1, max_elapsed=retry_time),
-            timeout=timeout,
-            connect_timeout=connect_timeout,
+            **network_keywords(retries, retry_time, timeout, connect_timeout),
             **connection,
         )
     except FeaturepubError as exc:

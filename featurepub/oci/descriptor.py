@@ -9,7 +9,29 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from featurepub.errors import ContentError
 from featurepub.oci.digest import sha256_digest
+from featurepub.reference import is_valid_digest
+
+_MAX_SIZE = 2**63 - 1  # int64, as the image spec types it
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value from a document, short enough for an error line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def annotations_from_json(value: Any, where: str = "annotations") -> dict[str, str]:
+    """A string-to-string map (absent or null: empty); ContentError for anything else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ContentError(f"{where} is {type(value).__name__}, not an object of strings")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise ContentError(f"{where}[{shown(key)}] is {type(item).__name__}, not a string")
+    return dict(value)
 
 
 @dataclass(frozen=True)
@@ -29,14 +51,30 @@ class Descriptor:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Descriptor:
-        annotations = data.get("annotations") or {}
+    def from_json(cls, data: Any, where: str = "descriptor") -> Descriptor:
+        """A descriptor read defensively (image-spec descriptor.md): an object with a valid digest,
+        a size that is a non-negative integer (absent: 0), string fields where strings belong.
+        Anything else raises ContentError naming `where` and the first problem; a digest that is
+        checked here can never name a path (`sha256:../../x` is refused)."""
+        if not isinstance(data, dict):
+            raise ContentError(f"{where} is {type(data).__name__}, not an object")
+        digest = data.get("digest")
+        if not isinstance(digest, str) or not is_valid_digest(digest):
+            raise ContentError(f"{where}: digest {shown(digest)} is not a valid digest")
+        size = data.get("size", 0)
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= _MAX_SIZE:
+            raise ContentError(f"{where}: size {shown(size)} is not a non-negative integer")
+        media_type = data.get("mediaType") or ""
+        artifact_type = data.get("artifactType")
+        for name, value in (("mediaType", media_type), ("artifactType", artifact_type)):
+            if value is not None and not isinstance(value, str):
+                raise ContentError(f"{where}: {name} is {type(value).__name__}, not a string")
         return cls(
-            media_type=str(data.get("mediaType", "")),
-            digest=str(data["digest"]),
-            size=int(data.get("size", 0)),
-            annotations={str(k): str(v) for k, v in annotations.items()},
-            artifact_type=data.get("artifactType"),
+            media_type=media_type,
+            digest=digest,
+            size=size,
+            annotations=annotations_from_json(data.get("annotations"), f"{where}: annotations"),
+            artifact_type=artifact_type or None,
         )
 
 

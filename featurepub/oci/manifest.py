@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import sha256_digest
+from featurepub.oci.document import load_object
 from featurepub.oci.jsjson import js_dumps
 
 # The 2-byte `{}` config the reference CLI has written since 0.63.0. A 0-byte config
@@ -41,8 +41,8 @@ class Manifest:
         return Descriptor(self.media_type, self.digest, self.size, annotations or {})
 
     def to_json(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.data)
-        return loaded
+        """The manifest as JSON; ContentError (a ValueError) when it is not a JSON object."""
+        return load_object(self.data, "the manifest")
 
 
 def build_manifest(layer: Descriptor, annotations: dict[str, str], config: Descriptor | None = None) -> Manifest:

@@ -271,7 +271,7 @@ def _completed_versions(target: Target, namespace: str) -> tuple[str | None, dic
         layer = manifest.to_json()["layers"][0]
         document = json.loads(target.read_blob(namespace, str(layer["digest"])) or b"{}")
         return manifest.digest, {str(f["id"]): str(f["version"]) for f in document["features"]}
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError, FeaturepubError):
         return manifest.digest, {}  # not a collection featurepub can read: trust nothing in it
 
 

@@ -5,7 +5,9 @@ never guessed: `<repository>:<tag>` (what featurepub writes) goes to that reposi
 must lie under the namespace; a bare `<tag>` (what oras or `skopeo copy oci:DIR:TAG` write)
 goes to `<namespace>/<repository>` for the repository given explicitly. A descriptor without a
 ref name is never pushed. Every blob a selected descriptor needs is checked (present, right
-size, right digest) before anything is pushed.
+size, right digest) before anything is pushed. index.json and every manifest are read
+defensively (oci/document.py): a digest that is not one (`sha256:../../etc/passwd`) is refused
+before any file is opened, and a manifest over 4 MiB before it is read.
 
 The order is publish's safe order: per repository, blobs, then exact versions, then other
 tags, `latest` last; the namespace's own repository (the collection) after every other. An
@@ -15,17 +17,17 @@ other tags of that manifest in that repository are held back too.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from featurepub.errors import FeaturepubError, InputError
+from featurepub.errors import ContentError, FeaturepubError, InputError
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import file_digest
+from featurepub.oci.document import MAX_MANIFEST_BYTES, Document, parse_document
 from featurepub.oci.layout import INDEX_FILE, MARKER_FILE, blob_path, read_index, ref_name
 from featurepub.oci.manifest import Manifest
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
@@ -157,10 +159,23 @@ class OciLayout:
             )
         return Blob.from_file(descriptor, path)
 
-    def manifest(self, descriptor: Descriptor) -> Manifest:
+    def manifest(self, descriptor: Descriptor) -> tuple[Manifest, Document]:
+        """A manifest or index the layout holds, checked against its descriptor, and read."""
+        if descriptor.size > MAX_MANIFEST_BYTES:
+            raise InputError(
+                f"{self.blob_path(descriptor.digest)}: a manifest of {descriptor.size} bytes, over the "
+                f"{MAX_MANIFEST_BYTES} bytes registries accept"
+            )
         blob = self.checked_blob(descriptor)
         assert blob.path is not None
-        return Manifest(blob.path.read_bytes(), descriptor.media_type or mediatypes.OCI_MANIFEST)
+        data = blob.path.read_bytes()
+        try:
+            document = parse_document(data, descriptor.media_type, what=str(blob.path))
+        except ContentError as exc:
+            raise InputError(
+                exc.message, hint="the layout holds a manifest that breaks the OCI image spec"
+            ) from None
+        return Manifest(data, document.media_type), document
 
 
 @dataclass(frozen=True)
@@ -179,27 +194,16 @@ def closure(layout: OciLayout, descriptor: Descriptor) -> Closure:
     def visit(desc: Descriptor, depth: int) -> Manifest:
         if depth > _MAX_DEPTH:
             raise InputError(f"{layout.root}: indexes nested deeper than {_MAX_DEPTH} levels")
-        manifest = layout.manifest(desc)
-        try:
-            body: Any = json.loads(manifest.data)
-        except ValueError as exc:
-            raise InputError(f"{layout.blob_path(desc.digest)}: manifest is not JSON ({exc})") from None
-        if not isinstance(body, dict):
-            raise InputError(f"{layout.blob_path(desc.digest)}: manifest is not a JSON object")
-        declared = body.get("mediaType")
-        media_type = declared if isinstance(declared, str) and declared else desc.media_type
-        manifest = Manifest(manifest.data, media_type or mediatypes.OCI_MANIFEST)
-        if isinstance(body.get("manifests"), list):
-            for entry in body["manifests"]:
-                child = visit(Descriptor.from_json(entry), depth + 1)
+        manifest, document = layout.manifest(desc)
+        if document.is_index:
+            for entry in document.entries:
+                child = visit(entry.descriptor, depth + 1)
                 if child.digest not in {c.digest for c in children}:
                     children.append(child)
         else:
-            for entry in [body.get("config"), *(body.get("layers") or [])]:
-                if isinstance(entry, dict) and isinstance(entry.get("digest"), str):
-                    blob_desc = Descriptor.from_json(entry)
-                    if blob_desc.digest not in blobs:
-                        blobs[blob_desc.digest] = layout.checked_blob(blob_desc)
+            for blob_desc in document.descriptors:
+                if blob_desc.digest not in blobs:
+                    blobs[blob_desc.digest] = layout.checked_blob(blob_desc)
         return manifest
 
     top = visit(descriptor, 0)

@@ -1,5 +1,11 @@
 """Registry authentication as an httpx.Auth flow: answer 401 challenges with Basic or Bearer.
 
+Credentials go to the registry's own host, and to the token realm a challenge from that host
+names (which may be elsewhere: auth.docker.io for Docker Hub), and nowhere else. The client
+follows redirects itself, so each hop is a flow of its own: a request to another host is sent
+bare and a challenge it gets back is never answered, and a 401 this flow sees is always the
+answer of the host its request went to.
+
 Bearer tokens are cached per (realm, service, scope) and reused for later requests to
 the same repository, so a streamed upload body is sent with a valid token the first
 time: a stream cannot be replayed after a challenge.
@@ -16,11 +22,17 @@ from dataclasses import dataclass
 import httpx
 
 from featurepub.credentials.types import Credential
+from featurepub.errors import ContentError, RegistryContext, RegistryError
+from featurepub.oci.document import load_json
 from featurepub.redact import register_secret
+from featurepub.registry.bodies import BodyRefused
 
 _QUOTED_PAIR = re.compile(r"\\(.)")
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:blobs|manifests|tags)/")
+# What an Authorization header can carry after "Bearer ": visible ASCII (RFC 9110's token68 and
+# more, since registries hand out JWTs and opaque strings alike).
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 # A token lives this long when the server does not say (the distribution token spec's default).
 _DEFAULT_TOKEN_SECONDS = 60
 
@@ -60,12 +72,14 @@ class _Token:
 
 
 class TokenRefused(Exception):
-    """The token endpoint refused the credentials; carries its status, never the secret."""
+    """The token endpoint refused the credentials, or answered 200 without a usable token (`reason`
+    says why); carries its status, never the secret."""
 
-    def __init__(self, status: int, realm: str) -> None:
-        super().__init__(f"token endpoint {realm} answered {status}")
+    def __init__(self, status: int, realm: str, reason: str = "") -> None:
+        super().__init__(f"token endpoint {realm} answered {status}" + (f": {reason}" if reason else ""))
         self.status = status
         self.realm = realm
+        self.reason = reason
 
 
 class RegistryAuth(httpx.Auth):
@@ -95,14 +109,19 @@ class RegistryAuth(httpx.Auth):
             return token.header
         return None
 
+    def _ours(self, url: httpx.URL) -> bool:
+        return self.host is None or url.netloc.decode("ascii").lower() == self.host
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.host is not None and request.url.netloc.decode("ascii").lower() != self.host:
+        if not self._ours(request.url):
             yield request  # another host: it gets no credentials, and its challenges are not answered
             return
         if "Authorization" not in request.headers and (header := self._cached(request)):
             request.headers["Authorization"] = header
         response = yield request
-        if response.status_code != 401:
+        # The client follows no redirects inside this flow, so this is the registry's own answer;
+        # checked all the same, as the one rule that keeps credentials home.
+        if response.status_code != 401 or not self._ours(response.request.url):
             return
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None:
@@ -125,7 +144,6 @@ class RegistryAuth(httpx.Auth):
         elif challenge.scheme == "bearer":
             key = self._scope_key(challenge, request)
             token_response = yield self._token_request(key)
-            token_response.read()
             self.token_requests += 1
             token = self._parse_token(token_response, key[0])
             self._tokens[key] = token
@@ -139,7 +157,7 @@ class RegistryAuth(httpx.Auth):
         yield request
 
     def _scope_key(self, challenge: Challenge, request: httpx.Request) -> tuple[str, str, str]:
-        realm = challenge.params.get("realm", "")
+        realm = _realm_url(challenge.params.get("realm", ""), request.url, self.host)
         service = challenge.params.get("service", "")
         scope = challenge.params.get("scope", "")
         repo = repository_of(request.url)
@@ -170,15 +188,21 @@ class RegistryAuth(httpx.Auth):
         return httpx.Request("GET", realm, params=query, headers=headers)
 
     def _parse_token(self, response: httpx.Response, realm: str) -> _Token:
+        try:
+            data = response.read()  # at most 64 KiB: the transport bounds every body
+        except BodyRefused as exc:
+            raise TokenRefused(response.status_code, realm, str(exc)) from None
         if response.status_code != 200:
             raise TokenRefused(response.status_code, realm)
         try:
-            body = response.json()
-        except ValueError:
-            raise TokenRefused(response.status_code, realm) from None
+            body = load_json(data, "the answer")
+        except ContentError as exc:
+            raise TokenRefused(response.status_code, realm, exc.message) from None
         value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
-            raise TokenRefused(response.status_code, realm)
+            raise TokenRefused(response.status_code, realm, "the answer holds no token")
+        if not _TOKEN_CHARS.fullmatch(value):
+            raise TokenRefused(response.status_code, realm, "the token holds characters a header cannot carry")
         register_secret(value)
         refresh = body.get("refresh_token")
         if self._refresh is not None and isinstance(refresh, str) and refresh:
@@ -190,3 +214,20 @@ class RegistryAuth(httpx.Auth):
             lifetime = _DEFAULT_TOKEN_SECONDS
         # Refresh a little early so a token does not expire between check and use.
         return _Token(f"Bearer {value}", time.monotonic() + max(lifetime - 10, 5))
+
+
+def _realm_url(realm: str, challenged: httpx.URL, host: str | None) -> str:
+    """The token realm a challenge names, as an absolute http(s) URL (a relative one is taken
+    relative to the challenged request, as a browser would); RegistryError when it is none."""
+    where = RegistryContext(host or challenged.netloc.decode("ascii", "replace"))
+    try:
+        url = challenged.join(realm) if realm else None
+    except httpx.InvalidURL as exc:
+        raise RegistryError(
+            f"the registry's challenge names an invalid token realm ({exc})", context=where
+        ) from None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise RegistryError(
+            f"the registry's challenge names no usable token realm ({realm[:80]!r})", context=where
+        )
+    return str(url)

@@ -1,33 +1,49 @@
 """Endpoint calls of the OCI distribution API for one registry host.
 
-Each method is one protocol step with the statuses it accepts; transport failures and
-refused tokens are translated here into RegistryError / AuthError carrying the
-registry, repository and operation, so callers never see an httpx exception.
+Each method is one protocol step with the statuses it accepts. This is the boundary: whatever
+the registry answers (a transport failure, a refused token, a redirect loop, a body over its
+bound or in a bogus encoding, JSON nested too deep, a tag no registry may hold), it leaves here
+as a RegistryError / AuthError carrying the registry, repository and operation, so callers never
+see an httpx exception or a crash.
+
+Redirects are followed here, one request at a time, rather than inside httpx: each hop is a
+request of its own to the auth flow, which attaches credentials only to the registry's host and
+answers only challenges that host sent (auth.py). A redirect target that asks for credentials
+gets none, and the run says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
 
-from featurepub.errors import AuthError, RegistryContext, RegistryError
+from featurepub.errors import AuthError, ContentError, RegistryContext, RegistryError
 from featurepub.oci import mediatypes
+from featurepub.oci.document import MAX_MANIFEST_BYTES, load_json
 from featurepub.oci.manifest import Manifest
-from featurepub.reference import is_valid_digest
+from featurepub.reference import is_valid_digest, is_valid_tag
 from featurepub.registry.auth import RegistryAuth, TokenRefused
+from featurepub.registry.bodies import DEFAULT_LIMIT, LIMIT_EXTENSION, BodyRefused
 from featurepub.registry.retry import NO_RETRIES, RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from featurepub.registry.transport import host_of, safe_url
 from featurepub.registry.wire import error_from_response, expect
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _MAX_TAG_PAGES = 1000
 _CATALOG_PAGE = 100
+_MAX_REDIRECTS = 10
+# Bounds on what is read of each answer (bodies.py); anything else gets bodies.DEFAULT_LIMIT.
+PAGE_LIMIT = 4 * 1024 * 1024  # one page of tags or of the catalog
+MAX_TAGS = 100_000  # in all pages together: a feature has tens, the largest images thousands
+SMALL_BLOB_LIMIT = 4 * 1024 * 1024  # a blob read into memory (a collection's JSON)
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,8 @@ class RegistryClient:
     ):
         self.registry = registry
         self.http = http
-        self.base = f"{'http' if plain_http else 'https'}://{api_host or registry}"
+        self.api_host = (api_host or registry).lower()
+        self.base = f"{'http' if plain_http else 'https'}://{self.api_host}"
         self.request_count = 0
         self.retry = retry or RetryPolicy()
         # Called before each wait: (where, why, attempt number, seconds to wait).
@@ -82,12 +99,36 @@ class RegistryClient:
 
     @contextmanager
     def _translated(self, context: RegistryContext) -> Iterator[None]:
+        """Whatever goes wrong on the wire leaves as a RegistryError (or AuthError) naming `context`."""
         try:
             yield
+        except RegistryError as exc:
+            if exc.context.operation:
+                raise
+            # Raised below the client (the transport's plain-HTTP and host-name checks): add where.
+            raise type(exc)(
+                exc.reason,
+                context=context,
+                status=exc.status,
+                diagnostics=exc.diagnostics,
+                hint=exc.hint,
+                retryable=exc.retryable,
+                retry_after=exc.retry_after,
+            ) from None
+        except BodyRefused as exc:
+            raise RegistryError(str(exc), context=context) from None
+        except ContentError as exc:
+            raise RegistryError(exc.message, context=context) from None
         except TokenRefused as exc:
             if exc.status in RETRYABLE_STATUS:
                 raise RegistryError(
                     f"the token endpoint failed (HTTP {exc.status})", context=context, retryable=True
+                ) from None
+            if exc.status < 400:  # not a refusal: an answer without a token, or a redirect
+                raise RegistryError(
+                    f"the token endpoint {safe_url(exc.realm)[:200]} gave no token "
+                    f"({exc.reason or f'HTTP {exc.status}'})",
+                    context=context,
                 ) from None
             raise AuthError(
                 f"the token endpoint refused the credentials (HTTP {exc.status})",
@@ -96,9 +137,16 @@ class RegistryClient:
                 hint=self._auth_hint(),
             ) from None
         except httpx.TimeoutException as exc:
-            raise RegistryError(f"timed out ({type(exc).__name__})", context=context, retryable=True) from None
+            detail = str(exc) if str(exc) not in ("", "timed out") else type(exc).__name__
+            raise RegistryError(f"timed out ({detail})", context=context, retryable=True) from None
         except httpx.TransportError as exc:
             raise RegistryError(f"connection failed: {exc}", context=context, retryable=True) from None
+        except httpx.InvalidURL as exc:
+            raise RegistryError(f"the registry named an invalid URL ({exc})", context=context) from None
+        except httpx.StreamError as exc:  # a body that cannot be sent twice: should not happen, never a crash
+            raise RegistryError(
+                f"the request could not be completed ({type(exc).__name__})", context=context
+            ) from None
 
     def send(
         self,
@@ -109,9 +157,12 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
         content: bytes | Iterator[bytes] | None = None,
         stream: bool = False,
+        limit: int = DEFAULT_LIMIT,
     ) -> httpx.Response:
-        """Send one request. One whose body can be sent again (none, or bytes) is retried per the
-        retry policy; a streamed body is sent once, and its failure raised for the caller to recover."""
+        """Send one request, following redirects. One whose body can be sent again (none, or bytes) is
+        retried per the retry policy; a streamed body is sent once, and its failure raised for the
+        caller to recover. The answer's body is read (unless `stream`) and may hold at most `limit`
+        bytes; an error's body is cut at 64 KiB."""
         target = url if "://" in url else self.base + url
         replayable = content is None or isinstance(content, bytes)
         policy = self.retry if replayable else NO_RETRIES
@@ -119,7 +170,7 @@ class RegistryClient:
         attempt = 1
         while True:
             try:
-                response = self._send_once(method, target, context, headers, content, stream)
+                response = self._send_once(method, target, context, headers, content, stream, limit)
             except RegistryError as exc:
                 wait = policy.delay(attempt)
                 if not (exc.retryable and policy.allows(attempt, started, wait)):
@@ -134,6 +185,8 @@ class RegistryClient:
                     break
                 response.close()
                 reason = f"HTTP {response.status_code}"
+                if retry_after is not None:
+                    reason += f" (Retry-After {retry_after:g} s)"
             if self.on_retry is not None:
                 self.on_retry(context, reason, attempt, wait)
             policy.sleep(wait)
@@ -150,11 +203,54 @@ class RegistryClient:
         headers: dict[str, str] | None,
         content: bytes | Iterator[bytes] | None,
         stream: bool,
+        limit: int,
     ) -> httpx.Response:
         with self._translated(context):
-            request = self.http.build_request(method, target, headers=headers, content=content)
+            request = self.http.build_request(
+                method, target, headers=headers, content=content, extensions={LIMIT_EXTENSION: limit}
+            )
+            response = self._follow(request, context)
+            try:
+                self._check_answered_here(response, context)
+                if not stream:
+                    response.read()
+            except BaseException:
+                response.close()
+                raise
+            return response
+
+    def _follow(self, request: httpx.Request, context: RegistryContext) -> httpx.Response:
+        """Send `request` and follow its redirects, each hop through the auth flow on its own."""
+        for _ in range(_MAX_REDIRECTS + 1):
             self.request_count += 1
-            return self.http.send(request, stream=stream)
+            response = self.http.send(request, stream=True)
+            following = response.next_request  # httpx builds it: method, body and headers per RFC 9110
+            if following is None:
+                return response
+            response.close()
+            if following.method not in ("GET", "HEAD") and not isinstance(request.stream, httpx.ByteStream):
+                raise RegistryError(
+                    f"the registry redirected the upload to {safe_url(following.url)}; "
+                    "a streamed body cannot be sent twice",
+                    context=context,
+                )
+            request = following
+        raise RegistryError(
+            f"more than {_MAX_REDIRECTS} redirects (last to {safe_url(request.url)}): a redirect loop",
+            context=context,
+            hint="the registry, or a proxy in front of it, is misconfigured",
+        )
+
+    def _check_answered_here(self, response: httpx.Response, context: RegistryContext) -> None:
+        """A challenge from a host a redirect led to is never answered (auth.py): say so clearly."""
+        where = host_of(response.request.url)
+        if response.status_code == 401 and where != self.api_host:
+            raise RegistryError(
+                f"{where}, where the registry sent this request, asks for credentials (HTTP 401)",
+                context=context,
+                hint=f"featurepub sends the credentials for {self.registry} to {self.api_host} only, never "
+                "to a host a redirect leads to; the registry or a proxy in front of it is misconfigured",
+            )
 
     def _auth_hint(self) -> str:
         auth = self.auth
@@ -178,7 +274,14 @@ class RegistryClient:
                 context=context,
                 hint="the registry or a proxy in front of it broke the upload protocol",
             )
-        return str(response.request.url.join(location))
+        try:
+            return str(response.request.url.join(location))
+        except httpx.InvalidURL as exc:
+            raise RegistryError(
+                f"HTTP {response.status_code} with an invalid Location header ({exc})",
+                context=context,
+                hint="the registry or a proxy in front of it broke the upload protocol",
+            ) from None
 
     # --- blobs -----------------------------------------------------------------------
     def blob_exists(self, repository: str, digest: str) -> bool:
@@ -272,6 +375,7 @@ class RegistryClient:
             f"/v2/{repository}/manifests/{reference}",
             context,
             headers={"Accept": mediatypes.MANIFEST_ACCEPT},
+            limit=MAX_MANIFEST_BYTES,
         )
         return None if expect(response, context, 200, 404).status_code == 404 else response
 
@@ -318,15 +422,26 @@ class RegistryClient:
             )
         return manifest.digest
 
-    def get_blob(self, repository: str, digest: str) -> bytes:
+    def download_blob(self, repository: str, digest: str, sink: BinaryIO, *, limit: int) -> None:
+        """Write the blob to `sink` (at most `limit` bytes), checking its sha256 digest on the way."""
         context = self.context(repository, f"GET blob {digest[:19]}")
-        response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context)
-        return expect(response, context, 200).content
+        response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context, stream=True, limit=limit)
+        hasher = hashlib.sha256()
+        try:
+            expect(response, context, 200)
+            with self._translated(context):
+                for piece in response.iter_bytes():
+                    hasher.update(piece)
+                    sink.write(piece)
+        finally:
+            response.close()
+        if digest.startswith("sha256:") and f"sha256:{hasher.hexdigest()}" != digest:
+            raise RegistryError(f"the blob's content does not match its digest {digest}", context=context)
 
     def find_blob(self, repository: str, digest: str) -> bytes | None:
-        """A small blob's bytes, or None when the repository does not hold it."""
+        """A small blob's bytes (at most 4 MiB), or None when the repository does not hold it."""
         context = self.context(repository, f"GET blob {digest[:19]}")
-        response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context)
+        response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context, limit=SMALL_BLOB_LIMIT)
         return None if expect(response, context, 200, 404).status_code == 404 else response.content
 
     # --- catalog ---------------------------------------------------------------------
@@ -345,40 +460,55 @@ class RegistryClient:
             if url is None:
                 return found
             try:
-                response = self.send("GET", url, context)
-            except RegistryError:
-                return None
-            if response.status_code != 200:
-                return None
-            try:
-                names = response.json().get("repositories")
-            except (ValueError, AttributeError):
-                return None
+                response = self.send("GET", url, context, limit=PAGE_LIMIT)
+                if response.status_code != 200:
+                    return None
+                body = load_json(response.content, "the repository list")
+                url = _next_link(response, context)
+            except (RegistryError, ContentError):
+                return None  # unknown: every repository is probed instead
+            names = body.get("repositories") if isinstance(body, dict) else None
             if not isinstance(names, list):
                 return None
             past = False
-            for name in map(str, names):
+            for name in names:
+                if not isinstance(name, str):
+                    continue
                 if name.startswith(prefix):
                     found.add(name)
                 elif name > prefix:
                     past = True
-            url = None if past else _next_link(response)
+            if past:
+                url = None
         return found
 
     # --- tags ------------------------------------------------------------------------
     def list_tags(self, repository: str) -> list[str]:
         """Every tag, following `Link` pagination; a repository that does not exist has none."""
+        return self.tags_of(repository) or []
+
+    def tags_of(self, repository: str) -> list[str] | None:
+        """Every tag, following `Link` pagination; None when the repository does not exist (404).
+
+        Only names a tag can have are kept (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`): a registry
+        that lists anything else lists something no one can ask for."""
         context = self.context(repository, "list tags")
         url: str | None = f"/v2/{repository}/tags/list"
         tags: list[str] = []
         for _ in range(_MAX_TAG_PAGES):
             if url is None:
                 break
-            response = self.send("GET", url, context)
+            response = self.send("GET", url, context, limit=PAGE_LIMIT)
             if expect(response, context, 200, 404).status_code == 404:
-                return tags
-            tags.extend(_tags_in(response))
-            url = _next_link(response)
+                return tags or None
+            with self._translated(context):
+                tags.extend(_tags_in(response))
+                url = _next_link(response, context)
+            if len(tags) > MAX_TAGS:
+                raise RegistryError(
+                    f"the registry lists more than {MAX_TAGS} tags; featurepub stops reading there",
+                    context=context,
+                )
         return tags
 
 
@@ -388,17 +518,25 @@ def _content_length(response: httpx.Response) -> int:
 
 
 def _tags_in(response: httpx.Response) -> list[str]:
-    try:
-        body: Any = response.json()
-    except ValueError:
+    if not response.content.strip():
         return []
-    found = body.get("tags") if isinstance(body, dict) else None  # GitLab sends null for a new repository
-    return [str(t) for t in found] if isinstance(found, list) else []
+    body: Any = load_json(response.content, "the tag list")
+    if not isinstance(body, dict):  # read as "no tags", it would move floating tags backwards
+        raise ContentError(f"the tag list is {type(body).__name__}, not a JSON object")
+    found = body.get("tags")  # GitLab sends null for a new repository
+    if found is not None and not isinstance(found, list):
+        raise ContentError(f"the tag list's `tags` is {type(found).__name__}, not an array")
+    return [t for t in found or [] if isinstance(t, str) and is_valid_tag(t)]
 
 
-def _next_link(response: httpx.Response) -> str | None:
+def _next_link(response: httpx.Response, context: RegistryContext) -> str | None:
     match = _LINK_NEXT.search(response.headers.get("Link", ""))
-    return str(response.request.url.join(match.group(1))) if match else None
+    if not match:
+        return None
+    try:
+        return str(response.request.url.join(match.group(1)))
+    except httpx.InvalidURL as exc:
+        raise RegistryError(f"the Link header names an invalid URL ({exc})", context=context) from None
 
 
 ProgressCallback = Callable[[int], None]

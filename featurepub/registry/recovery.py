@@ -43,7 +43,7 @@ def upload_with_recovery(
             last_was_401 = False
             if not (is_retryable(exc) or session_lost(exc)):
                 raise
-            wait = policy.delay(attempt)
+            wait = policy.delay(attempt, exc.retry_after)  # Retry-After, as every other retry honours it
             if not policy.allows(attempt, started, wait):
                 raise
             reason = exc.message

@@ -26,17 +26,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit alone accepts "²", which float() refuses
         return float(text)
     from email.utils import parsedate_to_datetime  # rarely needed, and a slow import
 
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when is None:
+            return None
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):  # year 99999, say
         return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 @dataclass

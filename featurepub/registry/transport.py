@@ -7,7 +7,10 @@
   does for localhost); one that turns out to speak TLS is switched to HTTPS for the rest
   of the run — verified, unless it was named insecure. A request to any other host over
   plain HTTP (a token realm or a redirect pointing there) is refused, never sent.
-- HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY are honoured (lower or upper case).
+- HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY are honoured (lower or upper case), as the
+  standard library reads them, plus CIDR ranges in NO_PROXY.
+- `timeout` bounds each request as a whole (deadline.py), and every body is decoded and
+  bounded in size here (bodies.py), whatever the server sends.
 - HTTP/2 is used when asked for and the `h2` package is installed (`featurepub[http2]`).
 - Every request is reported to an optional `log` hook as one line (method, URL, status),
   passed through the redactor first: the library itself never prints.
@@ -16,10 +19,10 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import ssl
 import threading
 import time
+import urllib.request  # httpx imports it too: no cost at start-up (python -X importtime)
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,8 @@ from featurepub import __version__
 from featurepub.errors import ConfigError, RegistryContext, RegistryError
 from featurepub.redact import redact
 from featurepub.reference import is_loopback
+from featurepub.registry.bodies import ACCEPT_ENCODING, bounded
+from featurepub.registry.deadline import Deadline, DeadlineBody, RearmingBody, applying, bound_by_deadlines
 
 USER_AGENT = f"featurepub/{__version__} (+https://github.com/featurepub/featurepub)"
 
@@ -42,9 +47,11 @@ Log = Callable[[str], None]
 @dataclass(frozen=True)
 class TransportOptions:
     connect_timeout: float = 15.0
-    # Generous read/write limits: a large layer PUT can take minutes before the registry answers.
+    # Generous limits: a large layer PUT can take minutes before the registry answers.
     read_timeout: float = 300.0
     write_timeout: float = 300.0
+    # Each request as a whole; an upload per piece of its body, then its answer (deadline.py).
+    request_timeout: float = 300.0
     insecure_hosts: frozenset[str] = field(default_factory=frozenset)
     max_connections: int = 8
     ca_file: str | Path | None = None
@@ -88,52 +95,40 @@ def make_ssl_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
 
 
 def proxies_from_environment() -> dict[str, str]:
-    """Proxy URLs by scheme (`http`, `https`, `all`, and `no` for NO_PROXY) from `<scheme>_proxy`
-    variables, as urllib and curl read them: the lower-case name wins over the upper-case one, and
-    HTTP_PROXY is ignored inside a CGI request, where a client may have set it (httpoxy)."""
-    found: dict[str, str] = {}
-    for name, value in os.environ.items():
-        if value and name.lower().endswith("_proxy"):
-            found[name[:-6].lower()] = value
-    if "REQUEST_METHOD" in os.environ:
-        found.pop("http", None)
-    for name, value in os.environ.items():
-        if name.endswith("_proxy"):  # lower-case spelling: set or cleared on purpose
-            if value:
-                found[name[:-6].lower()] = value
-            else:
-                found.pop(name[:-6].lower(), None)
-    return found
+    """Proxy URLs by scheme (`http`, `https`, `all`, and `no` for NO_PROXY) from the `<scheme>_proxy`
+    variables, read by the standard library (lower case wins; HTTP_PROXY is ignored inside a CGI
+    request, where a client may have set it)."""
+    return urllib.request.getproxies_environment()
 
 
 def bypasses_proxy(url: httpx.URL, no_proxy: str) -> bool:
-    """NO_PROXY as curl and httpx read it: `*`, host names (a leading `.` or `*.` optional, matching
-    sub-domains too), `host:port`, IP addresses and CIDR ranges, comma or space separated."""
+    """NO_PROXY: `*`, host names (a leading `.` or `*.` optional, matching sub-domains too),
+    `host:port`, comma or space separated, as the standard library matches them; and IP addresses
+    and CIDR ranges, which it does not know (curl and Go do)."""
     host = url.host.lower()
     port = url.port or (443 if url.scheme == "https" else 80)
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    entries = no_proxy.replace(" ", ",").split(",")
+    if "*" in entries:
+        return True
     try:
-        address = ipaddress.ip_address(host)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    for raw in no_proxy.replace(",", " ").split():
-        entry = raw.strip().lower()
-        if entry == "*":
-            return True
-        entry = entry.removeprefix("*.").lstrip(".")
+    names = []
+    for entry in entries:
         if address is not None:
             try:
-                if address in ipaddress.ip_network(entry.strip("[]"), strict=False):
+                if address in ipaddress.ip_network(entry.strip().strip("[]"), strict=False):
                     return True
                 continue
             except ValueError:
                 pass
-        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        if entry_port and entry_port.isdigit() and int(entry_port) != port:
-            continue
-        if host == name or host.endswith("." + name):
-            return True
-    return False
+        names.append(entry.strip().removeprefix("*."))
+    shown = f"[{host}]" if ":" in host else host
+    # Undocumented (typeshed omits it), but in urllib.request on every platform since Python 3.0;
+    # unlike proxy_bypass it never consults the operating system's settings.
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    return bool(bypass(f"{shown}:{port}", {"no": ",".join(names)}))
 
 
 def _cert_problem(exc: BaseException) -> str | None:
@@ -200,12 +195,10 @@ class RegistryTransport(httpx.BaseTransport):
                 max_keepalive_connections=self.options.max_connections,
             )
             try:
-                transport = httpx.HTTPTransport(
-                    verify=verify,
-                    http2=self.options.http2,
-                    limits=limits,
-                    proxy=proxy,
-                    trust_env=False,
+                transport = bound_by_deadlines(
+                    httpx.HTTPTransport(
+                        verify=verify, http2=self.options.http2, limits=limits, proxy=proxy, trust_env=False
+                    )
                 )
             except ImportError:
                 raise ConfigError(
@@ -223,6 +216,8 @@ class RegistryTransport(httpx.BaseTransport):
         host = host_of(request.url)
         # Token requests are built by the auth flow, not the client: they get the User-Agent here.
         request.headers.setdefault("User-Agent", USER_AGENT)
+        # Bodies are decoded in bodies.py, which knows these two; not whatever httpx could decode.
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         if request.url.scheme == "http":
             if host in self._tls_hosts:
                 request.url = request.url.copy_with(scheme="https")
@@ -232,30 +227,39 @@ class RegistryTransport(httpx.BaseTransport):
                     context=RegistryContext(host),
                     hint=f"plain HTTP is only used for localhost and hosts named with --insecure {host}",
                 )
+        deadline = Deadline(self.options.request_timeout)
+        if not isinstance(request.stream, httpx.ByteStream) and isinstance(request.stream, httpx.SyncByteStream):
+            request.stream = RearmingBody(request.stream, deadline)
+        with applying(deadline):
+            return self._handle(request, host, deadline)
+
+    def _handle(self, request: httpx.Request, host: str, deadline: Deadline) -> httpx.Response:
         undecided = request.url.scheme == "http" and host not in self._plain_hosts
         try:
-            response = self._send(request, host)
+            response = self._send(request, host, deadline)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError) as exc:
             # A TLS server may drop a plain request without an answer.
             if not (undecided and isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError)):
                 raise
-            return self._switch_to_tls(request, host, f"it closed the connection ({type(exc).__name__})")
+            return self._switch_to_tls(request, host, deadline, f"it closed the connection ({type(exc).__name__})")
         if undecided:
-            if response.status_code == 400 and self._looks_like_tls_port(request, response, host):
+            if response.status_code == 400 and self._looks_like_tls_port(request, response, host, deadline):
                 response.close()
-                return self._switch_to_tls(request, host, "it answered that it speaks HTTPS")
+                return self._switch_to_tls(request, host, deadline, "it answered that it speaks HTTPS")
             with self._lock:
                 self._plain_hosts.add(host)
         return response
 
-    def _looks_like_tls_port(self, request: httpx.Request, response: httpx.Response, host: str) -> bool:
+    def _looks_like_tls_port(
+        self, request: httpx.Request, response: httpx.Response, host: str, deadline: Deadline
+    ) -> bool:
         """Whether a 400 to a plain request says "this port speaks TLS". An answer to HEAD has no body
         to tell, so then a plain GET /v2/ (no credentials) asks the same question."""
         if request.method == "HEAD":
             probe = httpx.Request(
                 "GET", request.url.copy_with(path="/v2/", query=None), extensions=request.extensions
             )
-            answer = self._send(probe, host)
+            answer = self._send(probe, host, deadline)
             try:
                 if answer.status_code != 400:
                     return False
@@ -266,7 +270,7 @@ class RegistryTransport(httpx.BaseTransport):
             body = response.read().lower()
         return any(marker in body for marker in _TLS_PORT_ANSWERS)
 
-    def _switch_to_tls(self, request: httpx.Request, host: str, why: str) -> httpx.Response:
+    def _switch_to_tls(self, request: httpx.Request, host: str, deadline: Deadline, why: str) -> httpx.Response:
         with self._lock:
             self._tls_hosts.add(host)
         check = "verified" if self.verifies(host) else "NOT verified (--insecure)"
@@ -278,9 +282,9 @@ class RegistryTransport(httpx.BaseTransport):
                 retryable=True,
             )
         request.url = request.url.copy_with(scheme="https")
-        return self._send(request, host)
+        return self._send(request, host, deadline)
 
-    def _send(self, request: httpx.Request, host: str) -> httpx.Response:
+    def _send(self, request: httpx.Request, host: str, deadline: Deadline) -> httpx.Response:
         proxy = self.proxy_for(request.url)
         if request.url.scheme == "https":
             tls = "verified" if self.verifies(host) else "unverified"
@@ -290,6 +294,11 @@ class RegistryTransport(httpx.BaseTransport):
         started = time.monotonic()
         try:
             response = transport.handle_request(request)
+        except UnicodeError:
+            # Raised while encoding the host name for DNS (IDNA): a label over 63 characters, say.
+            raise RegistryError(
+                f"{request.url.host[:80]!r} is not a valid host name", context=RegistryContext(host[:80])
+            ) from None
         except httpx.TransportError as exc:
             self._log(f"{request.method} {safe_url(request.url)} -> failed: {type(exc).__name__}")
             problem = _cert_problem(exc) if request.url.scheme == "https" else None
@@ -301,6 +310,11 @@ class RegistryTransport(httpx.BaseTransport):
                     "to skip verification for this host only",
                 ) from None
             raise
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = DeadlineBody(response.stream, deadline)
+        response = bounded(response, request)
+        if response.has_redirect_location:
+            _check_location(request, response, host)
         if self.options.log is None:
             return response
         elapsed = (time.monotonic() - started) * 1000
@@ -319,6 +333,18 @@ class RegistryTransport(httpx.BaseTransport):
             transport.close()
 
 
+def _check_location(request: httpx.Request, response: httpx.Response, host: str) -> None:
+    """A redirect must name a URL: said here, where the registry is known, rather than left to
+    httpx, which would call an unparsable Location a protocol error (and so worth retrying)."""
+    try:
+        request.url.join(response.headers["Location"])
+    except httpx.InvalidURL as exc:
+        response.close()
+        raise RegistryError(
+            f"HTTP {response.status_code} redirects to an invalid URL ({exc})", context=RegistryContext(host)
+        ) from None
+
+
 def make_http_client(options: TransportOptions, auth: httpx.Auth | None) -> httpx.Client:
     timeout = httpx.Timeout(
         connect=options.connect_timeout, read=options.read_timeout, write=options.write_timeout, pool=None
@@ -327,7 +353,9 @@ def make_http_client(options: TransportOptions, auth: httpx.Auth | None) -> http
         auth=auth,
         timeout=timeout,
         headers={"User-Agent": USER_AGENT},
-        follow_redirects=True,
+        # RegistryClient follows redirects itself, one request at a time, so that the auth flow
+        # only ever answers a challenge from the host it sent the request to.
+        follow_redirects=False,
         # Proxies and TLS come from RegistryTransport, which reads the proxy variables itself.
         trust_env=False,
         transport=RegistryTransport(options),

@@ -7,17 +7,20 @@ from typing import Any
 
 import httpx
 
-from featurepub.errors import AuthError, Diagnostic, RegistryContext, RegistryError
-from featurepub.registry.retry import RETRYABLE_STATUS
+from featurepub.errors import AuthError, ContentError, Diagnostic, RegistryContext, RegistryError
+from featurepub.oci.document import load_json
+from featurepub.registry.bodies import BodyRefused
+from featurepub.registry.retry import RETRYABLE_STATUS, parse_retry_after
 
 _MAX_BODY_SHOWN = 200
 
 
 def parse_diagnostics(body: bytes) -> list[Diagnostic]:
-    """`{"errors":[{"code","message","detail"}]}`; anything else (HTML, empty, junk) gives []."""
+    """`{"errors":[{"code","message","detail"}]}`; anything else (HTML, empty, junk, JSON nested
+    too deep) gives []."""
     try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data: Any = load_json(body, "the error body")
+    except ContentError:
         return []
     errors = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(errors, list):
@@ -36,12 +39,12 @@ def parse_diagnostics(body: bytes) -> list[Diagnostic]:
     return found
 
 
-def _summary(response: httpx.Response, diagnostics: list[Diagnostic]) -> str:
+def _summary(response: httpx.Response, body: bytes, diagnostics: list[Diagnostic]) -> str:
     status = f"HTTP {response.status_code}"
     if diagnostics:
-        parts = [f"{d.code}: {d.message}".rstrip(": ") for d in diagnostics]
-        return f"{status} {'; '.join(parts)}"
-    text = response.content[:_MAX_BODY_SHOWN].decode("utf-8", "replace").strip()
+        parts = [f"{d.code}: {d.message}".rstrip(": ") for d in diagnostics[:5]]
+        return f"{status} {'; '.join(parts)}"[:1000]
+    text = body[:_MAX_BODY_SHOWN].decode("utf-8", "replace").strip()
     if not text or text.lstrip().startswith("<"):
         reason = response.reason_phrase or "no explanation in the response body"
         return f"{status} ({reason})"
@@ -51,9 +54,9 @@ def _summary(response: httpx.Response, diagnostics: list[Diagnostic]) -> str:
 def error_from_response(
     response: httpx.Response, context: RegistryContext, hint: str | None = None
 ) -> RegistryError:
-    response.read()
-    diagnostics = parse_diagnostics(response.content)
-    message = _summary(response, diagnostics)
+    body = _body_of(response)
+    diagnostics = parse_diagnostics(body)
+    message = _summary(response, body, diagnostics)
     if response.status_code in (401, 403):
         return AuthError(message, context=context, status=response.status_code, diagnostics=diagnostics, hint=hint)
     return RegistryError(
@@ -63,7 +66,19 @@ def error_from_response(
         diagnostics=diagnostics,
         hint=hint,
         retryable=response.status_code in RETRYABLE_STATUS,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
     )
+
+
+def _body_of(response: httpx.Response) -> bytes:
+    """An error's body (the transport cuts it at 64 KiB); empty when it cannot be read: the status
+    alone still makes the error."""
+    try:
+        return response.read()
+    except (httpx.HTTPError, httpx.StreamError, BodyRefused):
+        return b""
+    finally:
+        response.close()
 
 
 def expect(response: httpx.Response, context: RegistryContext, *statuses: int) -> httpx.Response:

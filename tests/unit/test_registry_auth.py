@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from featurepub.credentials.chain import Credential
+from featurepub.credentials.types import Credential
+from featurepub.errors import RegistryError
 from featurepub.registry.auth import (
     Challenge,
     RegistryAuth,
@@ -373,3 +374,70 @@ def test_basic_challenge_without_credentials_gives_up() -> None:
     next(flow)
     finish(flow, challenge(request, 'Basic realm="Registry"'))
     assert "Authorization" not in request.headers
+
+
+# --- credentials stay home (issue 11) ----------------------------------------------------------------
+
+
+def host_bound() -> RegistryAuth:
+    return RegistryAuth(CREDENTIAL, host="registry.example")
+
+
+def test_a_challenge_that_came_from_another_host_is_not_answered() -> None:
+    auth = host_bound()
+    request = blob_request()
+    flow = auth.auth_flow(request)
+    next(flow)
+    # As httpx would hand it over had it followed a redirect: the 401 is the storage host's.
+    elsewhere = httpx.Request("GET", "https://storage.example/blob")
+    finish(flow, httpx.Response(401, headers={"WWW-Authenticate": BEARER}, request=elsewhere))
+    assert auth.token_requests == 0
+
+
+def test_the_registry_challenge_may_name_a_realm_on_another_host() -> None:
+    # Docker Hub: registry-1.docker.io names auth.docker.io; GHCR names ghcr.io/token.
+    auth = host_bound()
+    request = blob_request()
+    flow = auth.auth_flow(request)
+    next(flow)
+    token_request = flow.send(challenge(request))
+    assert token_request.url.host == "auth.example"
+    assert token_request.headers["Authorization"] == basic("user", "s3cret|pw")
+
+
+def test_a_relative_realm_is_taken_relative_to_the_registry() -> None:
+    auth = host_bound()
+    request = blob_request()
+    flow = auth.auth_flow(request)
+    next(flow)
+    token_request = flow.send(challenge(request, 'Bearer realm="/token",service="s"'))
+    assert str(token_request.url).startswith("https://registry.example/token?")
+
+
+@pytest.mark.parametrize("realm", ["http://[::1", "", "ftp://x/t", "mailto:x"])
+def test_an_unusable_realm_is_a_registry_error(realm: str) -> None:
+    auth = host_bound()
+    request = blob_request()
+    flow = auth.auth_flow(request)
+    next(flow)
+    with pytest.raises(RegistryError, match="token realm"):
+        flow.send(challenge(request, f'Bearer realm="{realm}",service="s"'))
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 30_000 + b"]" * 30_000, "nested too deeply"),
+        (b'{"token": 5}', "holds no token"),
+        (b"<html>", "not JSON"),
+    ],
+)
+def test_a_token_body_without_a_token_says_why(body: bytes, reason: str) -> None:
+    auth = host_bound()
+    request = blob_request()
+    flow = auth.auth_flow(request)
+    next(flow)
+    token_request = flow.send(challenge(request))
+    with pytest.raises(TokenRefused) as caught:
+        flow.send(ok(token_request, content=body))
+    assert reason in caught.value.reason

@@ -9,7 +9,7 @@ from collections.abc import Generator
 import httpx
 import pytest
 
-from featurepub.credentials.chain import Credential
+from featurepub.credentials.types import Credential
 from featurepub.errors import ConfigError, RegistryError
 from featurepub.redact import redact
 from featurepub.registry.auth import RegistryAuth
