@@ -22,6 +22,15 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would b
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
 ]
+SchemaValidationOption = Annotated[
+    bool,
+    typer.Option(
+        "--schema-validation/--no-schema-validation",
+        help="Refuse what the spec's JSON schema refuses (default). --no-schema-validation reports it as "
+        "warnings and goes on, like devcontainers/action's disable-schema-validation; errors that break "
+        "publishing or consumers still stop.",
+    ),
+]
 PathArgument = Annotated[
     Path, typer.Argument(help="A feature folder, or a collection (a folder with src/<id>/ feature folders).")
 ]

@@ -23,6 +23,7 @@ from featurepub.cli.common import (
     PathArgument,
     QuietOption,
     ReportOption,
+    SchemaValidationOption,
     VerboseOption,
     fail,
 )
@@ -75,6 +76,7 @@ def publish(
         float, typer.Option(min=1, help="Seconds to wait for each read or write (large uploads need long ones).")
     ] = 300.0,
     connect_timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for a connection.")] = 15.0,
+    schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -114,6 +116,7 @@ def publish(
             retry=RetryPolicy(max_attempts=retries + 1, max_elapsed=retry_time),
             timeout=timeout,
             connect_timeout=connect_timeout,
+            schema_validation=schema_validation,
             **connection,
         )
     except FeaturepubError as exc:
