@@ -80,10 +80,6 @@ def feature(root: Path, feature_id: str = "feat", metadata: dict[str, object] | 
     return folder
 
 
-def _metadata_path(root: Path) -> Path:
-    return root / "src" / "feat" / "devcontainer-feature.json"
-
-
 def option_type_list(root: Path) -> None:
     feature(root, metadata={"id": "feat", "version": "1.0.0", "name": "F", "options": {"a": {"type": []}}})
 
@@ -121,13 +117,13 @@ def id_of_250_characters(root: Path) -> None:
 
 
 def metadata_is_a_fifo(root: Path) -> None:
-    path = _metadata_path(feature(root).parent.parent)
+    path = feature(root) / "devcontainer-feature.json"
     path.unlink()
     os.mkfifo(path)
 
 
 def metadata_links_to_dev_zero(root: Path) -> None:
-    path = _metadata_path(feature(root).parent.parent)
+    path = feature(root) / "devcontainer-feature.json"
     path.unlink()
     path.symlink_to("/dev/zero")
 
