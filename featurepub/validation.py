@@ -28,10 +28,6 @@ class Findings:
     def warn(self, message: str, why: str, *, field: str = "") -> None:
         self.items.append(Problem(self.path, message, Tier.WARNING, why, field))
 
-    @property
-    def has_errors(self) -> bool:
-        return any(p.tier is Tier.ERROR for p in self.items)
-
 
 def field_path(parts: Iterable[str | int]) -> str:
     """`options.version.default`, `installsAfter[0]`: where a value sits in a JSON document."""

@@ -215,8 +215,14 @@ def _reference(ref: Any, field: str, findings: Findings, *, pinned_ok: bool) -> 
             field=field,
         )
     elif not pinned_ok and (parsed.tag or parsed.digest):
-        # The spec: installsAfter ids "can not ... be pinned to a specific version tag or digest".
-        findings.warn(f"{field}: {ref!r} names a version", "installsAfter ids omit the tag", field=field)
+        # The spec: installsAfter ids "can not ... be pinned to a specific version tag or digest". The
+        # reference CLI matches them without the tag, but fetches the metadata of that exact version.
+        findings.warn(
+            f"{field}: {ref!r} names a version",
+            "the spec says installsAfter ids carry none; consumers fetch that exact tag, so it must stay "
+            "published",
+            field=field,
+        )
 
 
 def _dependency_options(ref: str, options: Any, field: str, findings: Findings) -> None:
