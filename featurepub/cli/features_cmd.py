@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from featurepub.errors import Problem
 
 VALIDATE_HELP = (
-    "Exit codes: 0 every feature is valid (warnings do not count); 2 a problem was found, listed on stderr "
-    "(and in --json)."
+    "Exit codes: 0 every feature is valid (warnings do not count); 2 invalid features: every problem is "
+    "listed on stderr (and with --json on stdout)."
 )
 
 
