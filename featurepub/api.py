@@ -14,9 +14,9 @@ from typing_extensions import Unpack
 from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
-from featurepub.publishing.events import Listener, ignore
+from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.publishing.execute import PublishOptions, execute, read_state
-from featurepub.publishing.plan import make_plan
+from featurepub.publishing.plan import check_names, make_plan
 from featurepub.publishing.report import PublishReport
 from featurepub.reference import parse_registry
 from featurepub.registry.retry import RetryPolicy
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from featurepub.targets.registry import RegistryTarget
 
 
-def load(path: str | Path) -> Collection:
-    """Load and validate the features under `path`; raises FeatureError listing every problem."""
-    return load_collection(Path(path))
+def load(path: str | Path, *, schema_validation: bool = True) -> Collection:
+    """Load and validate the features under `path`; raises FeatureError listing every problem.
+    With `schema_validation=False` what only the spec's JSON schema refuses is a warning
+    (`Collection.warnings`), as devcontainers/action's disable-schema-validation makes it."""
+    return load_collection(Path(path), schema_validation=schema_validation)
 
 
 class Connection(TypedDict, total=False):
@@ -133,14 +135,20 @@ def publish(
     dry_run: bool = False,
     keep_going: bool = False,
     listener: Listener = ignore,
+    schema_validation: bool = True,
     **connection: Unpack[Connection],
 ) -> PublishReport:
     """Validate, package and publish every feature under `path`; returns the report.
 
-    Invalid input raises before anything is pushed. Registry failures are recorded
-    per feature in the report (`report.ok` says whether everything is in place).
+    Invalid input raises before anything is pushed (or asked of the registry). Validation
+    warnings go to `listener` as WARNING events. Registry failures are recorded per feature
+    in the report (`report.ok` says whether everything is in place).
     """
-    collection = load(path)
+    collection = load(path, schema_validation=schema_validation)
+    for warning in collection.warnings:
+        listener(Event(EventKind.WARNING, warning.path.parent.name, detail=str(warning)))
+    host = parse_registry(registry) if registry else None
+    namespace = check_names(collection, namespace, registry=host)
     target = open_target(registry=registry, layout=layout, **connection)
     try:
         with (
@@ -149,9 +157,7 @@ def publish(
         ):
             # The registry's answers about the namespace arrive while the layers are packed.
             state = background.submit(read_state, target, namespace)
-            plan = make_plan(
-                collection, namespace, Path(workdir), registry=parse_registry(registry) if registry else None
-            )
+            plan = make_plan(collection, namespace, Path(workdir), registry=host)
             options = PublishOptions(
                 force=force, dry_run=dry_run, keep_going=keep_going, concurrency=target.concurrency
             )
@@ -164,18 +170,18 @@ def publish(
 # Each returns a result object; nothing prints. Heavy modules load on first use.
 
 
-def validate(path: str | Path) -> ValidationResult:
+def validate(path: str | Path, *, schema_validation: bool = True) -> ValidationResult:
     """Check every feature under `path`; unlike `load`, problems are returned, not raised."""
     from featurepub.features.packaging import validate_path
 
-    return validate_path(Path(path))
+    return validate_path(Path(path), schema_validation=schema_validation)
 
 
-def package(path: str | Path, output: str | Path) -> PackageResult:
+def package(path: str | Path, output: str | Path, *, schema_validation: bool = True) -> PackageResult:
     """Validate, then write devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json."""
     from featurepub.features.packaging import package_collection
 
-    return package_collection(load(path), Path(output))
+    return package_collection(load(path, schema_validation=schema_validation), Path(output))
 
 
 def plan(
@@ -185,11 +191,19 @@ def plan(
     registry: str | None = None,
     layout: str | Path | None = None,
     force: bool = False,
+    schema_validation: bool = True,
     **connection: Unpack[Connection],
 ) -> PublishReport:
     """What `publish` would push (statuses `planned`, `unchanged`, `skipped`); reads, never writes."""
     return publish(
-        path, namespace=namespace, registry=registry, layout=layout, force=force, dry_run=True, **connection
+        path,
+        namespace=namespace,
+        registry=registry,
+        layout=layout,
+        force=force,
+        dry_run=True,
+        schema_validation=schema_validation,
+        **connection,
     )
 
 
@@ -252,8 +266,11 @@ def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Con
         target.close()
 
 
-def generate_docs(path: str | Path, *, registry: str, namespace: str, check: bool = False) -> DocsResult:
+def generate_docs(
+    path: str | Path, *, registry: str, namespace: str, check: bool = False, schema_validation: bool = True
+) -> DocsResult:
     """Write each feature's README.md from its metadata and NOTES.md; `check` only compares."""
     from featurepub.features.docs import generate_docs as run
 
-    return run(load(path), registry=parse_registry(registry), namespace=namespace, check=check)
+    collection = load(path, schema_validation=schema_validation)
+    return run(collection, registry=parse_registry(registry), namespace=namespace, check=check)

@@ -13,6 +13,7 @@ raises ConfigError; unknown keys are errors, so a typo never goes unnoticed.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from featurepub.errors import ConfigError
+from featurepub.localfiles import UnreadableFile, read_small_file
 from featurepub.registry.profiles import (
     OVERRIDABLE,
     STRATEGIES,
@@ -34,6 +36,7 @@ from featurepub.registry.profiles import (
 
 CONFIG_FILE = "featurepub.toml"
 PYPROJECT = "pyproject.toml"
+MAX_CONFIG_BYTES = 1024 * 1024
 
 _SIZES = ("chunk_size", "chunk_min")
 _OPTIONAL_SIZES = ("chunk_max",)  # 0 = no limit
@@ -68,12 +71,20 @@ class Config:
         return exact or next((s for s in self.registries if s.matches(host)), None)
 
 
+def _read(path: Path) -> bytes:
+    # A FIFO or a device named as the config would block or never end: refused before it is opened.
+    try:
+        return read_small_file(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: the config file does not exist") from None
+    except UnreadableFile as exc:
+        raise ConfigError(f"{path}: the config file {exc.reason}") from None
+
+
 def _toml(path: Path) -> dict[str, Any]:
     module: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
+        text = _read(path).decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
@@ -86,18 +97,18 @@ def _toml(path: Path) -> dict[str, Any]:
 def _mentions_featurepub(path: Path) -> bool:
     """Whether a pyproject.toml can hold a featurepub table; most never name it, and are not parsed."""
     try:
-        return b"featurepub" in path.read_bytes()
-    except OSError:
+        return b"featurepub" in read_small_file(path, MAX_CONFIG_BYTES)
+    except (OSError, UnreadableFile):
         return True  # parsing it reports the problem
 
 
 def find_config(directory: Path) -> Path | None:
     """featurepub.toml in `directory`, else its pyproject.toml when that has `[tool.featurepub]`."""
     candidate = directory / CONFIG_FILE
-    if candidate.is_file():
+    if os.path.lexists(candidate):  # whatever it is: reading it says what is wrong with it
         return candidate
     pyproject = directory / PYPROJECT
-    if pyproject.is_file() and _mentions_featurepub(pyproject):
+    if os.path.lexists(pyproject) and _mentions_featurepub(pyproject):
         tool = _toml(pyproject).get("tool")
         if isinstance(tool, dict) and "featurepub" in tool:
             return pyproject

@@ -8,6 +8,7 @@ are built from names, paths and registry diagnostics, never from credentials.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from featurepub.redact import redact
@@ -60,24 +61,40 @@ class ContentError(FeaturepubError, ValueError):
     """
 
 
+class Tier(str, Enum):
+    """How much a validation finding weighs; every artifact kind (features, templates) uses the same three."""
+
+    ERROR = "error"  # publishing fails or consumers break: always refused
+    SCHEMA = "schema"  # the spec's JSON schema refuses it: refused unless schema validation is off
+    WARNING = "warning"  # lint: reported, never refused
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One validation finding, tied to the file it is about."""
+    """One validation finding, tied to the file it is about (and the field inside it, when known)."""
 
     path: Path
     message: str
+    tier: Tier = Tier.ERROR
+    why: str = ""  # why it matters, for warnings
+    field: str = ""  # where in the document, e.g. "options.version.default"
+
+    def blocks(self, schema_validation: bool = True) -> bool:
+        """Whether this finding stops validation, publishing and packaging."""
+        return self.tier is Tier.ERROR or (self.tier is Tier.SCHEMA and schema_validation)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{self.path}: {self.message}" + (f" ({self.why})" if self.why else "")
 
 
 class FeatureError(InputError):
-    """One or more features are invalid; `problems` lists every finding."""
+    """One or more features are invalid; `problems` lists every finding that blocks, `warnings` the rest."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
         count = len(problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the features")
         self.problems = problems
+        self.warnings = warnings or []
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ MAX_METADATA_LAYER_BYTES = 64 * 1024 * 1024
 # devcontainer-feature.json, or a collection's JSON layer: read into memory only up to this size.
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 _SPOOL_IN_MEMORY = 1024 * 1024
-# JSONC (comments, trailing commas) is parsed by json5 in pure Python, ~1 s per 100 KiB: only for
-# metadata of a size people write by hand.
+# Metadata that is not plain JSON is tried as JSONC (comments, trailing commas) only up to the size
+# people write by hand: a registry's answer is not a file someone edits.
 _MAX_JSONC_CHARS = 256 * 1024
 # At most this many tags are asked which manifest they point at.
 MAX_TAG_LOOKUPS = 50

@@ -17,7 +17,17 @@ DOCKER_HUB_API = "registry-1.docker.io"
 _DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+# The reference Dev Containers CLI parses feature references with a stricter path rule than the
+# distribution spec: one '.', '_' or '-' between runs of letters and digits (regexForPath in
+# src/spec-configuration/containerCollectionsOCI.ts), so a name with '__' or '--' cannot be used.
+_DEVCONTAINER_COMPONENT = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+MAX_TAG_LENGTH = 128
+_TAG = re.compile(rf"[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_TAG_LENGTH - 1}}}")
+# distribution refuses repository names over 255 characters (reference.NameTotalLengthMax), and the
+# distribution-spec ("Pulling manifests", implementers note) says many clients limit the registry host,
+# '/' and the name together to 255 characters: docker, skopeo and other users of distribution's
+# reference parser refuse longer ones.
+MAX_NAME_LENGTH = 255
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
 _SHA256 = re.compile(r"sha256:[a-f0-9]{64}")
 _HOSTNAME = re.compile(
@@ -30,6 +40,32 @@ _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
 def is_valid_component(name: str) -> bool:
     """True when `name` can be one path component of a repository."""
     return _COMPONENT.fullmatch(name) is not None
+
+
+def component_problem(name: str) -> str | None:
+    """Why `name` cannot be a feature's repository name component (None when it can)."""
+    if not is_valid_component(name):
+        return (
+            "is not a valid OCI repository name component "
+            "(lowercase letters and digits, joined by '.', '_', '__' or '-')"
+        )
+    if _DEVCONTAINER_COMPONENT.fullmatch(name) is None:
+        return "cannot be referenced by the Dev Containers CLI, which allows only one '.', '_' or '-' in a row"
+    return None
+
+
+def repository_problem(repository: str, registry: str | None = None) -> str | None:
+    """Why a repository of this length cannot be published (None when it can); with a registry,
+    the whole name `host/repository` counts, as the clients that pull it count it."""
+    if len(repository) > MAX_NAME_LENGTH:
+        return f"is {len(repository)} characters; registries take repository names of at most {MAX_NAME_LENGTH}"
+    if registry is not None and len(registry) + 1 + len(repository) > MAX_NAME_LENGTH:
+        room = MAX_NAME_LENGTH - len(registry) - 1
+        return (
+            f"is {len(repository)} characters; with the registry {registry} at most {room} fit in the "
+            f"{MAX_NAME_LENGTH} characters that docker, skopeo and other clients take for a whole name"
+        )
+    return None
 
 
 def is_valid_tag(tag: str) -> bool:
@@ -92,8 +128,8 @@ def parse_repository(value: str, *, what: str = "repository") -> str:
             else:
                 hint = "each path component is lowercase letters and digits, joined by '.', '_', '__' or '-'"
             raise InvalidReferenceError(f"{what} {value!r}: invalid path component {component!r}", hint=hint)
-    if len(path) > 255:
-        raise InvalidReferenceError(f"{what} {value!r} is longer than 255 characters")
+    if len(path) > MAX_NAME_LENGTH:
+        raise InvalidReferenceError(f"{what} {value!r} is longer than {MAX_NAME_LENGTH} characters")
     return path
 
 

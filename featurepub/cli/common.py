@@ -59,6 +59,15 @@ def network_keywords(retries: int, retry_time: float, timeout: float, connect_ti
     }
 
 
+SchemaValidationOption = Annotated[
+    bool,
+    typer.Option(
+        "--schema-validation/--no-schema-validation",
+        help="Refuse what the spec's JSON schema refuses (default). --no-schema-validation reports it as "
+        "warnings and goes on, like devcontainers/action's disable-schema-validation; errors that break "
+        "publishing or consumers still stop.",
+    ),
+]
 PathArgument = Annotated[
     Path, typer.Argument(help="A feature folder, or a collection (a folder with src/<id>/ feature folders).")
 ]

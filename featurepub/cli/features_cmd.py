@@ -2,32 +2,64 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, fail
+from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, SchemaValidationOption, fail
+
+if TYPE_CHECKING:
+    from featurepub.errors import Problem
+
+VALIDATE_HELP = (
+    "Exit codes: 0 every feature is valid (warnings do not count); 2 invalid features: every problem is "
+    "listed on stderr (and with --json on stdout)."
+)
 
 
-def validate(path: PathArgument, quiet: QuietOption = False) -> None:
-    """Check every feature under PATH and list all problems at once (nothing is pushed)."""
-    from featurepub.errors import FeaturepubError
-    from featurepub.features.collection import load_collection
+def _warn(warnings: tuple[Problem, ...] | list[Problem]) -> None:
+    from featurepub.cli.output import Console
 
-    try:
-        collection = load_collection(path)
-    except FeaturepubError as exc:
-        fail(exc)
+    console = Console()
+    for warning in warnings:
+        console.warning(str(warning))
+
+
+def validate(
+    path: PathArgument,
+    schema_validation: SchemaValidationOption = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print every feature and every problem (file, tier, message) as JSON.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Check every feature under PATH and list all problems at once (nothing is pushed).
+
+    Problems come in three tiers: errors (publishing would fail or consumers break) always stop;
+    schema errors (what the spec's JSON schema refuses) stop unless --no-schema-validation; warnings
+    (lint: `warning: <file>: <what> (<why it matters>)`) never change the exit code.
+    """
+    from featurepub.errors import FeatureError
+    from featurepub.features.packaging import validate_path
+
+    result = validate_path(path, schema_validation=schema_validation)
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+    if not result.ok:
+        fail(FeatureError(list(result.problems), list(result.warnings)))
+    _warn(result.warnings)
     if not quiet:
-        for feature in collection.features:
+        for feature in result.features:
             print(f"ok: {feature.id} {feature.version} ({feature.metadata_path})", file=sys.stderr)
 
 
 def package(
     path: PathArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the tarballs and collection file.")],
+    schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
 ) -> None:
     """Write devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json to --output.
@@ -40,7 +72,8 @@ def package(
     from featurepub.features.collection import COLLECTION_FILE, load_collection
 
     try:
-        collection = load_collection(path)
+        collection = load_collection(path, schema_validation=schema_validation)
+        _warn(collection.warnings)
         output.mkdir(parents=True, exist_ok=True)
         for feature in collection.features:
             blob = package_feature(feature, output)
@@ -54,5 +87,5 @@ def package(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog=EXIT_CODES_HELP)(validate)
+    app.command(epilog=VALIDATE_HELP)(validate)
     app.command(epilog=EXIT_CODES_HELP)(package)

@@ -133,6 +133,8 @@ class Console:
     def error(self, error: FeaturepubError) -> None:
         label = self.paint("error:", "red", "bold")
         if isinstance(error, FeatureError):
+            for warning in error.warnings:
+                self.warning(str(warning))
             for problem in error.problems:
                 self._print(f"{label} {problem}")
             self._print(f"{label} {error.message}; nothing was published")
@@ -191,6 +193,8 @@ class Console:
             self.info(f"{where}: {self.paint('FAILED', 'red', 'bold')}: {event.detail}")
         elif event.kind is EventKind.PLANNED:
             self.info(f"{where}: would push tags {event.detail}")
+        elif event.kind is EventKind.WARNING:
+            self.warning(event.detail)
 
     def summary(self, report: PublishReport) -> None:
         """One line per repository with what happened to each tag, then the verdict."""

@@ -30,6 +30,7 @@ from featurepub.cli.common import (
     ReportOption,
     RetriesOption,
     RetryTimeOption,
+    SchemaValidationOption,
     TimeoutOption,
     VerboseOption,
     fail,
@@ -77,6 +78,7 @@ def publish(
     retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
+    schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -113,6 +115,7 @@ def publish(
             listener=console.event,
             log=console.request_log,
             **network_keywords(retries, retry_time, timeout, connect_timeout),
+            schema_validation=schema_validation,
             **connection,
         )
     except FeaturepubError as exc:

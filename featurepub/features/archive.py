@@ -3,21 +3,25 @@
 Entries are sorted, prefixed `./`, owned by 0:0 with no user names, stamped with one
 fixed mtime (SOURCE_DATE_EPOCH when set) and given normalised modes that keep only
 the executable bit. File contents stream from disk, so a folder of any size packs in
-constant memory; the digest is computed as the archive is written.
+constant memory; the digest is computed as the archive is written. The archive ends right after
+its end-of-archive marker (two zero blocks), as the reference CLI's node-tar writes it: Python's
+tarfile would pad it to a 10 KiB record, which made small layers several times larger.
 """
 
 from __future__ import annotations
 
-import io
+import errno
 import os
 import stat
 import tarfile
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from featurepub.errors import FeatureError, Problem
+from featurepub.errors import FeatureError, Problem, Tier
 from featurepub.features.model import METADATA_FILE, Feature
+from featurepub.localfiles import UnreadableFile, kind_of, os_reason, read_small_file
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import HashingWriter
@@ -31,6 +35,10 @@ ALWAYS_EXCLUDED = {".git", IGNORE_FILE}
 # 1980-01-01T00:00:00Z: the earliest time zip and most tools take without complaint.
 DEFAULT_MTIME = 315532800
 MAX_FILE_BYTES = 8 * 1024**3
+MAX_IGNORE_BYTES = 1024 * 1024
+BLOCK = tarfile.BLOCKSIZE
+END_OF_ARCHIVE = b"\0" * (2 * BLOCK)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 @dataclass(frozen=True)
@@ -59,28 +67,48 @@ def source_date_epoch() -> int:
     return max(epoch, 0)
 
 
+@dataclass
+class Tree:
+    """What the archive of a folder will hold, what stops it, and which top-level names the
+    ignore file left out."""
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    excluded: set[str] = field(default_factory=set)
+
+    @property
+    def blocking(self) -> list[Problem]:
+        return [p for p in self.problems if p.tier is Tier.ERROR]
+
+
 def _ignore_spec(root: Path, problems: list[Problem]) -> pathspec.GitIgnoreSpec | None:
     ignore = root / IGNORE_FILE
-    if not ignore.is_file():
+    if not os.path.lexists(ignore):
+        return None
+    try:
+        text = read_small_file(ignore, MAX_IGNORE_BYTES).decode("utf-8")
+    except UnreadableFile as exc:
+        problems.append(Problem(ignore, exc.reason))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(ignore, f"cannot be used: {exc}"))
         return None
     import pathspec  # only features with an ignore file pay for its import
 
     try:
-        with ignore.open(encoding="utf-8") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    except ValueError as exc:
         problems.append(Problem(ignore, f"cannot be used: {exc}"))
         return None
 
 
-def scan(root: Path) -> tuple[list[Entry], list[Problem]]:
+def scan(root: Path) -> Tree:
     """List what the archive of `root` will hold, in archive order, and what stops it."""
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    spec = _ignore_spec(root, problems)
-    real_root = root.resolve()
-    _walk(root, PurePosixPath(), spec, real_root, entries, problems)
-    return entries, problems
+    tree = Tree()
+    spec = _ignore_spec(root, tree.problems)
+    real_root = Path(os.path.realpath(root))
+    _walk(root, PurePosixPath(), spec, real_root, tree)
+    return tree
 
 
 def _walk(
@@ -88,9 +116,9 @@ def _walk(
     relative: PurePosixPath,
     spec: pathspec.GitIgnoreSpec | None,
     real_root: Path,
-    entries: list[Entry],
-    problems: list[Problem],
+    tree: Tree,
 ) -> None:
+    problems = tree.problems
     try:
         children = sorted(os.scandir(directory), key=lambda e: os.fsencode(e.name))
     except OSError as exc:
@@ -108,6 +136,8 @@ def _walk(
         name = relative / child.name
         is_dir = child.is_dir(follow_symlinks=False)
         if spec is not None and spec.match_file(f"{name}/" if is_dir else str(name)):
+            if relative == PurePosixPath():
+                tree.excluded.add(child.name)
             continue
         try:
             info = child.stat(follow_symlinks=False)
@@ -115,15 +145,10 @@ def _walk(
             problems.append(Problem(path, f"cannot be read: {exc.strerror or exc}"))
             continue
         if stat.S_ISLNK(info.st_mode):
-            target = os.readlink(path)
-            why = _symlink_problem(path, target, real_root)
-            if why:
-                problems.append(Problem(path, why))
-            else:
-                entries.append(Entry(str(name), path, "symlink", link_target=target))
+            _symlink(path, str(name), real_root, tree)
         elif stat.S_ISDIR(info.st_mode):
-            entries.append(Entry(str(name), path, "dir"))
-            _walk(path, name, spec, real_root, entries, problems)
+            tree.entries.append(Entry(str(name), path, "dir"))
+            _walk(path, name, spec, real_root, tree)
         elif stat.S_ISREG(info.st_mode):
             if info.st_size > MAX_FILE_BYTES:
                 problems.append(Problem(path, f"is {info.st_size} bytes, over the {MAX_FILE_BYTES} byte limit"))
@@ -131,22 +156,44 @@ def _walk(
                 problems.append(Problem(path, "is not readable: fix its permissions"))
             else:
                 executable = bool(info.st_mode & 0o111)
-                entries.append(Entry(str(name), path, "file", executable, info.st_size))
+                tree.entries.append(Entry(str(name), path, "file", executable, info.st_size))
         else:
-            problems.append(Problem(path, "is not a regular file, folder or symlink; it cannot be packaged"))
+            problems.append(
+                Problem(path, f"is {kind_of(info.st_mode)}: only files, folders and symlinks are packaged")
+            )
 
 
-def _symlink_problem(path: Path, target: str, real_root: Path) -> str | None:
+def _symlink(path: Path, name: str, real_root: Path, tree: Tree) -> None:
+    try:
+        target = os.readlink(path)
+    except OSError as exc:
+        tree.problems.append(Problem(path, f"cannot be read: {exc.strerror or exc}"))
+        return
     if os.path.isabs(target):
-        return f"symlink to the absolute path {target!r}: use a relative link inside the feature"
+        tree.problems.append(
+            Problem(path, f"symlink to the absolute path {target!r}: use a relative link inside the feature")
+        )
+        return
     # Both the link as written and where it finally leads (through other links) must stay inside.
-    lexical = Path(os.path.normpath(path.parent.resolve() / target))
-    for where in (lexical, path.resolve()):
-        try:
-            where.relative_to(real_root)
-        except ValueError:
-            return f"symlink {target!r} points outside the feature folder"
-    return None
+    # realpath never raises: on a loop it stops where the loop starts, which is inside the folder.
+    lexical = Path(os.path.normpath(Path(os.path.realpath(path.parent)) / target))
+    for where in (lexical, Path(os.path.realpath(path))):
+        if not where.is_relative_to(real_root):
+            tree.problems.append(Problem(path, f"symlink {target!r} points outside the feature folder"))
+            return
+    tree.entries.append(Entry(name, path, "symlink", link_target=target))
+    try:
+        os.stat(path)
+    except OSError as exc:
+        # A link to nothing is packed as it is (extracting it works); it is most likely a mistake.
+        what = (
+            "is a symlink loop"
+            if exc.errno == errno.ELOOP
+            else f"is a symlink to {target!r}, which does not exist"
+        )
+        tree.problems.append(
+            Problem(path, what, Tier.WARNING, "it is packed as a link that leads nowhere", field=name)
+        )
 
 
 def _tarinfo(entry: Entry, mtime: int) -> tarfile.TarInfo:
@@ -167,28 +214,70 @@ def _tarinfo(entry: Entry, mtime: int) -> tarfile.TarInfo:
     return info
 
 
+def _file_chunks(entry: Entry) -> Iterator[bytes]:
+    """The file's first `entry.size` bytes, read without blocking on a file swapped for a FIFO."""
+    try:
+        fd = os.open(entry.path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise FeatureError([Problem(entry.path, os_reason(exc))]) from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise FeatureError([Problem(entry.path, f"is {kind_of(mode)} now, not a regular file")])
+        left = entry.size
+        while left:
+            try:
+                chunk = handle.read(min(left, 1 << 20))
+            except OSError as exc:
+                raise FeatureError([Problem(entry.path, os_reason(exc))]) from exc
+            if not chunk:
+                raise FeatureError([Problem(entry.path, "shrank while it was being packed: package again")])
+            left -= len(chunk)
+            yield chunk
+
+
+def _header(info: tarfile.TarInfo) -> bytes:
+    """A plain ustar header where one can hold the entry: a long ASCII path split into the header's
+    prefix and name fields, as node-tar (the reference CLI) writes it; otherwise a pax header first
+    (a non-ASCII name, a link target over 100 characters), in UTF-8 on every machine."""
+    if info.name.isascii() and info.linkname.isascii():
+        try:
+            return info.tobuf(tarfile.USTAR_FORMAT, "ascii", "strict")
+        except ValueError:  # a path that no split fits, a link target or a size too long for ustar
+            pass
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _write_member(sink: HashingWriter, info: tarfile.TarInfo, chunks: Iterator[bytes] | None = None) -> None:
+    # What tarfile.TarFile.addfile writes: header, data, zeros to a whole block.
+    sink.write(_header(info))
+    for chunk in chunks or ():
+        sink.write(chunk)
+    if info.size % BLOCK:
+        sink.write(b"\0" * (BLOCK - info.size % BLOCK))
+
+
 def write_archive(entries: list[Entry], out: Path, *, mtime: int) -> tuple[str, int]:
     """Write the tar of `entries` to `out`; return its digest and size."""
-    with out.open("wb") as sink:
+    try:
+        sink = out.open("wb")
+    except OSError as exc:
+        raise FeatureError([Problem(out, f"cannot be written: {exc.strerror or exc}")]) from exc
+    with sink:
         writer = HashingWriter(sink)
-        with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-            root = tarfile.TarInfo("./")
-            root.type, root.mode, root.mtime = tarfile.DIRTYPE, 0o755, mtime
-            root.uname = root.gname = ""
-            tar.addfile(root)
-            for entry in entries:
-                info = _tarinfo(entry, mtime)
-                if entry.kind != "file":
-                    tar.addfile(info)
-                    continue
-                if entry.content is not None:
-                    tar.addfile(info, io.BytesIO(entry.content))
-                    continue
-                try:
-                    with entry.path.open("rb") as handle:
-                        tar.addfile(info, handle)
-                except OSError as exc:  # includes a file that shrank while being read
-                    raise FeatureError([Problem(entry.path, f"cannot be read: {exc.strerror or exc}")]) from exc
+        root = tarfile.TarInfo("./")
+        root.type, root.mode, root.mtime = tarfile.DIRTYPE, 0o755, mtime
+        root.uname = root.gname = ""
+        _write_member(writer, root)
+        for entry in entries:
+            info = _tarinfo(entry, mtime)
+            if entry.kind != "file":
+                _write_member(writer, info)
+            elif entry.content is not None:
+                _write_member(writer, info, iter((entry.content,)))
+            else:
+                _write_member(writer, info, _file_chunks(entry))
+        writer.write(END_OF_ARCHIVE)
     return writer.digest, writer.size
 
 
@@ -204,9 +293,10 @@ def package_layer(
 
     `replacements` maps archive paths of existing files to the bytes stored in their place.
     """
-    entries, problems = scan(root)
-    if problems:
-        raise FeatureError(problems)
+    tree = scan(root)
+    if tree.blocking:
+        raise FeatureError(tree.blocking)
+    entries = tree.entries
     for name, content in (replacements or {}).items():
         entries = [replace(e, content=content, size=len(content)) if e.name == name else e for e in entries]
     out_dir.mkdir(parents=True, exist_ok=True)

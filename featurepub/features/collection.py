@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from featurepub.errors import FeatureError, Problem
+from featurepub.errors import FeatureError, Problem, Tier
 from featurepub.features import archive
 from featurepub.features.metadata import parse_metadata
 from featurepub.features.model import METADATA_FILE, Feature
-from featurepub.features.validate import validate_metadata
+from featurepub.features.validate import check_layer_files, check_metadata
 from featurepub.oci.jsjson import js_dumps
+from featurepub.validation import split
 
 COLLECTION_FILE = "devcontainer-collection.json"
 
@@ -23,6 +25,7 @@ class Collection:
     root: Path
     features: tuple[Feature, ...]
     single: bool = False
+    warnings: tuple[Problem, ...] = ()  # what validation found that does not block
 
     def collection_document(self, source: str = "featurepub") -> bytes:
         return collection_document(self.features, source)
@@ -30,7 +33,7 @@ class Collection:
 
 def find_feature_dirs(path: Path) -> tuple[list[Path], bool]:
     """Feature folders under `path`: itself, its `src/` children, or its own children."""
-    if (path / METADATA_FILE).is_file():
+    if os.path.lexists(path / METADATA_FILE):  # whatever it is: reading it says what is wrong
         return [path], True
     base = path / "src" if (path / "src").is_dir() else path
     dirs = sorted(
@@ -40,8 +43,9 @@ def find_feature_dirs(path: Path) -> tuple[list[Path], bool]:
     return dirs, False
 
 
-def load_collection(path: Path) -> Collection:
-    """Load and validate every feature under `path`; raise FeatureError listing all problems."""
+def load_collection(path: Path, *, schema_validation: bool = True) -> Collection:
+    """Load and validate every feature under `path`; raise FeatureError listing every problem that
+    blocks (schema problems only with `schema_validation`), with the warnings beside them."""
     if not path.exists():
         raise FeatureError([Problem(path, "does not exist")])
     if not path.is_dir():
@@ -59,20 +63,26 @@ def load_collection(path: Path) -> Collection:
         if feature is not None:
             features.append(feature)
     problems.extend(_duplicate_problems(features))
-    if problems:
-        raise FeatureError(problems)
-    return Collection(path, tuple(features), single)
+    blocking, warnings = split(problems, schema_validation=schema_validation)
+    if blocking:
+        raise FeatureError(blocking, warnings)
+    return Collection(path, tuple(features), single, tuple(warnings))
 
 
 def load_feature(directory: Path, *, expected_id: str | None) -> tuple[Feature | None, list[Problem]]:
+    """The feature in `directory` (None when an ERROR-tier problem stops it) and every finding, all tiers."""
     metadata_path = directory / METADATA_FILE
     metadata, problems = parse_metadata(metadata_path)
-    if metadata is None:
+    if metadata is not None:
+        problems = check_metadata(metadata, metadata_path, expected_id=expected_id)
+    tree = archive.scan(directory)
+    problems.extend(check_layer_files(directory, tree))
+    # One line per file: the metadata's own reading problem says more than the tree's.
+    reported = {p.path for p in problems if p.tier is Tier.ERROR}
+    problems.extend(p for p in tree.problems if p.path not in reported)
+    if metadata is None or any(p.tier is Tier.ERROR for p in problems):
         return None, problems
-    problems = validate_metadata(metadata, directory, metadata_path, expected_id=expected_id)
-    _, tree_problems = archive.scan(directory)
-    problems.extend(tree_problems)
-    return (None if problems else Feature(directory, metadata)), problems
+    return Feature(directory, metadata), problems
 
 
 def _duplicate_problems(features: list[Feature]) -> list[Problem]:
@@ -80,7 +90,7 @@ def _duplicate_problems(features: list[Feature]) -> list[Problem]:
     owners: dict[str, Feature] = {}
     problems: list[Problem] = []
     for feature in features:
-        for name in [feature.id, *feature.legacy_ids]:
+        for name in feature.repository_names:
             other = owners.get(name)
             if other is not None and other is not feature:
                 problems.append(

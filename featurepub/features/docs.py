@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from featurepub.errors import FeatureError, Problem
 from featurepub.features.collection import Collection
 from featurepub.features.model import METADATA_FILE, Feature
+from featurepub.localfiles import UnreadableFile, read_small_file
 
 README_FILE = "README.md"
 NOTES_FILE = "NOTES.md"
+MAX_PAGE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,19 @@ def _options_table(options: Any) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _dependency_options(options: Any) -> str:
+    # A string value is devcontainer.json's shorthand for {"version": ...}.
+    if isinstance(options, str):
+        return f" (version `{options}`)"
+    return f" with `{json.dumps(options, ensure_ascii=False)}`" if options else ""
+
+
 def _dependencies(feature: Feature) -> str:
     lines: list[str] = []
     if feature.depends_on:
         lines += ["## Dependencies", "", "Installed first, with these options (`dependsOn`):", ""]
         for ref, options in feature.depends_on.items():
-            given = f" with `{json.dumps(options, ensure_ascii=False)}`" if options else ""
-            lines.append(f"- `{ref}`{given}")
+            lines.append(f"- `{ref}`{_dependency_options(options)}")
         lines.append("")
     if feature.installs_after:
         lines += ["## Installs after", "", "When also used, these are installed first (`installsAfter`):", ""]
@@ -146,20 +155,33 @@ def render_readme(feature: Feature, *, registry: str, namespace: str, notes: str
     return "\n".join(part for part in parts if part)
 
 
+def _read_text(path: Path, *, generated: bool = False) -> str | None:
+    """A page's text, None when absent (or, for a generated page, unreadable as UTF-8: it is rewritten);
+    FeatureError when it is no regular file (writing to a FIFO would hang) or a hand-written one is not UTF-8."""
+    try:
+        return read_small_file(path, MAX_PAGE_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except UnreadableFile as exc:
+        raise FeatureError([Problem(path, exc.reason)]) from None
+    except UnicodeDecodeError as exc:
+        if generated:
+            return None
+        raise FeatureError([Problem(path, f"is not UTF-8 (byte {exc.start})")]) from None
+
+
 def generate_docs(collection: Collection, *, registry: str, namespace: str, check: bool = False) -> DocsResult:
     """Write README.md into every feature folder (only where it changes); `check` writes nothing."""
     files = []
     for feature in collection.features:
-        notes_path = feature.directory / NOTES_FILE
-        notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
+        notes = _read_text(feature.directory / NOTES_FILE)
         text = render_readme(feature, registry=registry, namespace=namespace, notes=notes)
         path = feature.directory / README_FILE
-        try:
-            current = path.read_text(encoding="utf-8") if path.is_file() else None
-        except (OSError, UnicodeDecodeError):
-            current = None
-        changed = current != text
+        changed = _read_text(path, generated=True) != text
         if changed and not check:
-            path.write_text(text, encoding="utf-8")
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise FeatureError([Problem(path, f"cannot be written: {exc.strerror or exc}")]) from exc
         files.append(DocFile(feature.id, path, changed))
     return DocsResult(tuple(files), written=not check)

@@ -1,4 +1,8 @@
-"""A loaded feature: its folder and its parsed metadata (kept in file order)."""
+"""A loaded feature: its folder and its parsed metadata (kept in file order).
+
+With schema validation off, any field but id and version may have a shape the schema refuses;
+the accessors below return what a consumer could use and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -33,22 +37,30 @@ class Feature:
 
     @property
     def legacy_ids(self) -> list[str]:
-        return [str(x) for x in self.metadata.get("legacyIds") or []]
+        value = self.metadata.get("legacyIds")
+        return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
+
+    @property
+    def repository_names(self) -> list[str]:
+        """Its id, then each legacy id once: the repositories it is published to."""
+        return list(dict.fromkeys([self.id, *self.legacy_ids]))
 
     @property
     def depends_on(self) -> dict[str, Any]:
-        value = self.metadata.get("dependsOn") or {}
-        return dict(value)
+        """Feature reference -> options: an object, or a string (the shorthand for a version)."""
+        value = self.metadata.get("dependsOn")
+        return dict(value) if isinstance(value, dict) else {}
 
     @property
     def installs_after(self) -> list[str]:
-        return [str(x) for x in self.metadata.get("installsAfter") or []]
+        value = self.metadata.get("installsAfter")
+        return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
 
     @property
     def published_metadata(self) -> dict[str, Any]:
         """The metadata as consumers see it: the reference CLI appends `currentId` when the
         feature has legacy ids, so a feature fetched by an old id knows its current one."""
-        if self.legacy_ids:
+        if self.metadata.get("legacyIds"):  # the reference CLI tests `legacyIds.length > 0`
             return {**self.metadata, "currentId": self.id}
         return self.metadata
 

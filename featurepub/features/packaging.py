@@ -14,30 +14,42 @@ from featurepub.features.model import Feature
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """Every feature found under a path, or every problem (nothing is valid until all are)."""
+    """Every feature found under a path, or every problem (nothing is valid until all are), and the
+    warnings: findings that do not block under the policy it was checked with."""
 
     path: Path
     features: tuple[Feature, ...]
     problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
+        def entry(problem: Problem, severity: str) -> dict[str, Any]:
+            return {
+                "file": str(problem.path),
+                "tier": problem.tier.value,
+                "severity": severity,
+                "field": problem.field,
+                "message": problem.message,
+                "why": problem.why,
+            }
+
         return {
             "ok": self.ok,
             "features": {f.id: {"version": f.version, "path": str(f.directory)} for f in self.features},
-            "problems": [{"path": str(p.path), "message": p.message} for p in self.problems],
+            "problems": [entry(p, "error") for p in self.problems] + [entry(w, "warning") for w in self.warnings],
         }
 
 
-def validate_path(path: Path) -> ValidationResult:
+def validate_path(path: Path, *, schema_validation: bool = True) -> ValidationResult:
     try:
-        collection = load_collection(path)
+        collection = load_collection(path, schema_validation=schema_validation)
     except FeatureError as exc:
-        return ValidationResult(path, (), tuple(exc.problems))
-    return ValidationResult(path, collection.features, ())
+        return ValidationResult(path, (), tuple(exc.problems), tuple(exc.warnings))
+    return ValidationResult(path, collection.features, (), collection.warnings)
 
 
 @dataclass(frozen=True)

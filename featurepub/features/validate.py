@@ -1,10 +1,19 @@
-"""Check a feature's metadata against the devcontainers spec and OCI naming rules.
+"""The validation policy for devcontainer-feature.json, in three tiers (featurepub.errors.Tier).
 
-Every check appends to a list instead of raising, so one run reports every problem.
+- ERROR, always refused: publishing would fail or consumers would break.
+- SCHEMA, refused unless schema validation is off: what the spec's JSON schema refuses
+  (featurepub.schemas; devcontainers/action checks the same file).
+- WARNING, never refused: lint beyond the schema, each with why it matters.
+
+Each rule names its source: the spec (devcontainers/spec docs/specs/devcontainer-features.md and
+devcontainer-features-distribution.md), the OCI distribution-spec, or what consumers do (the reference
+CLI, @devcontainers/cli, which VS Code uses to install features). Metadata is only read, never
+rewritten: the published annotation is the file as written.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -13,174 +22,300 @@ from typing import Any
 import semver
 
 from featurepub.errors import InvalidReferenceError, Problem
-from featurepub.features.model import INSTALL_SCRIPT
-from featurepub.reference import Reference, has_explicit_registry, is_valid_component
+from featurepub.features.archive import Tree
+from featurepub.features.model import INSTALL_SCRIPT, METADATA_FILE
+from featurepub.reference import MAX_TAG_LENGTH, Reference, component_problem
+from featurepub.schemas import schema_problems
+from featurepub.validation import Findings, combine
 
-_OPTION_ID = re.compile(r"[A-Za-z0-9_-]+")
-_OPTION_TYPES = {"boolean": bool, "string": str}
+# The layer's file name, devcontainer-feature-<id>.tgz (distribution spec), must fit in the 255 bytes
+# most file systems allow for a name: `package` writes it, and so does every consumer that caches it.
+MAX_ID_LENGTH = 255 - len("devcontainer-feature-.tgz")
+
+# Short ids the reference CLI maps to ghcr.io/devcontainers/features/<id>:1 (getBackwardCompatibleFeatureId
+# in src/spec-configuration/containerFeaturesConfiguration.ts, @devcontainers/cli 0.89.0). Any other id
+# without a '/' fails there with "Legacy feature '<id>' not supported".
+_MIGRATED_IDS = [
+    "aws-cli", "azure-cli", "desktop-lite", "docker-in-docker", "docker-from-docker", "dotnet", "git", "git-lfs",
+    "github-cli", "java", "kubectl-helm-minikube", "node", "powershell", "python", "ruby", "rust", "sshd",
+    "terraform",
+]  # fmt: skip
+LEGACY_SHORT_IDS = {**{name: name for name in _MIGRATED_IDS}, "golang": "go", "common": "common-utils"}
+
+# The spec's option resolution turns an option id into an environment variable this way.
+_ENV_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_ENV_LEADING = re.compile(r"^[0-9_]+")
+_USUAL_OPTION_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def version_problem(version: object) -> str | None:
     """Why `version` cannot be published as a feature version, or None when it can."""
+    # The reference CLI refuses a falsy version; the spec: "The semantic version of the Feature".
     if not isinstance(version, str) or not version:
         return "'version' must be a non-empty string"
+    # The reference CLI publishes "v1.2.3" as the tag v1.2.3, beside every other version's 1.2.3.
     if version[:1] in "vV":
         return f"version {version!r} has a leading 'v': use {version[1:]!r} (tags are published as written)"
     if not semver.Version.is_valid(version):
         return f"version {version!r} is not strict semver MAJOR.MINOR.PATCH (e.g. 1.2.3 or 1.2.3-rc.1)"
+    # The version is the tag: OCI tags take no '+' and at most 128 characters (distribution-spec,
+    # "Pulling manifests": [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}).
     if "+" in version:
         return f"version {version!r} has build metadata: OCI tags cannot contain '+', drop the '+...' part"
+    if len(version) > MAX_TAG_LENGTH:
+        return (
+            f"version is {len(version)} characters: it is published as a tag, and tags hold at most "
+            f"{MAX_TAG_LENGTH}"
+        )
     return None
 
 
-def validate_metadata(
-    metadata: dict[str, Any], directory: Path, metadata_path: Path, *, expected_id: str | None
-) -> list[Problem]:
-    problems: list[Problem] = []
+def check_metadata(metadata: dict[str, Any], metadata_path: Path, *, expected_id: str | None) -> list[Problem]:
+    """Every finding about one parsed devcontainer-feature.json, in all three tiers."""
+    findings = Findings(metadata_path)
+    _required(metadata, expected_id, findings)
+    _json_numbers(metadata, "", findings)
+    _references(metadata, findings)
+    _legacy_ids(metadata.get("legacyIds"), metadata.get("id"), findings)
+    _options(metadata.get("options"), findings)
+    _name(metadata.get("name"), findings)
+    return combine(findings.items, schema_problems(metadata, metadata_path))
 
-    def problem(message: str) -> None:
-        problems.append(Problem(metadata_path, message))
 
+def check_layer_files(directory: Path, tree: Tree) -> list[Problem]:
+    """install.sh and the metadata must be in the layer: consumers read one and run the other
+    (spec: "at least a file named devcontainer-feature.json ... and an install.sh script")."""
+    left_out = [name for name in (METADATA_FILE, INSTALL_SCRIPT) if name in tree.excluded]
+    if left_out:
+        what = f"{left_out[0]} is" if len(left_out) == 1 else f"{' and '.join(left_out)} are"
+        pronoun = "it" if len(left_out) == 1 else "both"
+        message = f"{what} excluded by .featureignore: the layer must hold {pronoun}"
+        return [Problem(directory / left_out[0], message)]
+    install = next((e for e in tree.entries if e.name == INSTALL_SCRIPT), None)
+    path = directory / INSTALL_SCRIPT
+    if install is None:
+        return [Problem(path, "missing: every feature needs an install.sh at its root")]
+    if install.kind == "dir":
+        return [Problem(path, "is a folder: every feature needs an install.sh file at its root")]
+    if install.kind == "symlink" and not install.path.is_file():
+        return [
+            Problem(path, f"is a symlink to {install.link_target!r}, which leads to no file: consumers run it")
+        ]
+    return []
+
+
+# --- ERROR: what publishing needs and what consumers cannot do without ------------------------------------
+
+
+def _required(metadata: dict[str, Any], expected_id: str | None, findings: Findings) -> None:
+    # The reference CLI refuses metadata whose id, version or name is falsy; the spec marks all three Required.
     feature_id = metadata.get("id")
     if not isinstance(feature_id, str) or not feature_id:
-        problem("'id' is required and must be a non-empty string")
+        findings.error("'id' is required and must be a non-empty string", field="id")
     else:
-        if not is_valid_component(feature_id):
-            problem(
-                f"id {feature_id!r} is not a valid OCI repository name component "
-                "(lowercase letters and digits, joined by '.', '_', '__' or '-')"
+        # The id is a repository name component (distribution-spec name regex) that consumers must parse.
+        if (why := component_problem(feature_id)) is not None:
+            findings.error(f"id {feature_id!r} {why}", field="id")
+        if len(feature_id) > MAX_ID_LENGTH:
+            findings.error(
+                f"id is {len(feature_id)} characters: the layer devcontainer-feature-<id>.tgz needs a file name "
+                f"of at most 255 bytes, so ids hold at most {MAX_ID_LENGTH}",
+                field="id",
             )
+        # The spec: the id "must match the name of the directory where the devcontainer-feature.json resides".
         if expected_id is not None and feature_id != expected_id:
-            problem(f"id {feature_id!r} does not match its folder name {expected_id!r}")
+            findings.error(f"id {feature_id!r} does not match its folder name {expected_id!r}", field="id")
     if "version" not in metadata:
-        problem("'version' is required")
+        findings.error("'version' is required", field="version")
     elif (why := version_problem(metadata["version"])) is not None:
-        problem(why)
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problem("'name' is required and must be a non-empty string")
-
-    _check_numbers(metadata, "", problem)
-    _check_options(metadata.get("options"), problem)
-    _check_depends_on(metadata.get("dependsOn"), problem)
-    _check_reference_list(metadata.get("installsAfter"), "installsAfter", problem)
-    _check_legacy_ids(metadata.get("legacyIds"), feature_id, problem)
-    for key in ("deprecated",):
-        if key in metadata and not isinstance(metadata[key], bool):
-            problem(f"'{key}' must be true or false")
-    for key in ("containerEnv",):
-        value = metadata.get(key)
-        if value is not None and (
-            not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
-        ):
-            problem(f"'{key}' must be an object of string values")
-
-    install = directory / INSTALL_SCRIPT
-    if not install.is_file():
-        problems.append(Problem(install, "missing: every feature needs an install.sh at its root"))
-    return problems
+        findings.error(why, field="version")
+    if _falsy(metadata.get("name")):
+        findings.error("'name' is required and must be a non-empty string", field="name")
 
 
-def _check_numbers(value: Any, where: str, problem: Any) -> None:
-    # NaN and Infinity parse as JSON5 but have no JSON form for the metadata annotation.
-    if isinstance(value, float) and not math.isfinite(value):
-        problem(f"{where or 'value'} is {value}, which JSON cannot represent")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_numbers(item, f"{where}.{key}" if where else str(key), problem)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_numbers(item, f"{where}[{index}]", problem)
+def _falsy(value: Any) -> bool:
+    """JavaScript's falsy, for the values JSON has: what the reference CLI's `!metadata.name` refuses."""
+    return value is None or value is False or value == "" or (type(value) in (int, float) and not value)
 
 
-def _check_options(options: Any, problem: Any) -> None:
-    if options is None:
+def _json_numbers(value: Any, where: str, findings: Findings) -> None:
+    # NaN and Infinity have no JSON form: the metadata annotation, which consumers parse with
+    # JSON.parse, could not hold them (and the reference CLI's JSONC parser does not read them).
+    stack = [(value, where)]
+    while stack:
+        item, place = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            findings.error(f"{place or 'value'} is {item}, which JSON cannot represent", field=place)
+        elif isinstance(item, dict):
+            stack.extend((v, f"{place}.{k}" if place else str(k)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{place}[{i}]") for i, v in enumerate(item))
+
+
+def _references(metadata: dict[str, Any], findings: Findings) -> None:
+    # Consumers resolve each installsAfter entry and each dependsOn key as a feature identifier
+    # (containerFeaturesOrder.ts). A list or object of another shape iterates into nonsense ids.
+    installs_after = metadata.get("installsAfter")
+    if installs_after is not None:
+        if not isinstance(installs_after, list):
+            findings.error("'installsAfter' must be a list of feature ids", field="installsAfter")
+        else:
+            for index, ref in enumerate(installs_after):
+                _reference(ref, f"installsAfter[{index}]", findings, pinned_ok=False)
+    depends_on = metadata.get("dependsOn")
+    if depends_on is not None:
+        if not isinstance(depends_on, dict):
+            findings.error("'dependsOn' must be an object mapping feature ids to options", field="dependsOn")
+        else:
+            for ref, options in depends_on.items():
+                _reference(ref, f"dependsOn.{ref}", findings, pinned_ok=True)
+                _dependency_options(ref, options, f"dependsOn.{ref}", findings)
+
+
+def _reference(ref: Any, field: str, findings: Findings, *, pinned_ok: bool) -> None:
+    if not isinstance(ref, str) or not ref.strip():
+        # The reference CLI: "Legacy feature '' not supported", and the whole install fails.
+        findings.error(f"{field}: {ref!r} is not a feature id", field=field)
         return
-    if not isinstance(options, dict):
-        problem("'options' must be an object mapping option ids to option definitions")
+    if "/" not in ref and "\\" not in ref:
+        if ref in LEGACY_SHORT_IDS:
+            findings.warn(
+                f"{field}: {ref!r} is a short id",
+                f"consumers read it as ghcr.io/devcontainers/features/{LEGACY_SHORT_IDS[ref]}:1, a deprecated "
+                "shorthand; write the full reference",
+                field=field,
+            )
+        else:
+            findings.error(
+                f"{field}: {ref!r} is not a feature reference: consumers refuse short ids other than the "
+                'reference CLI\'s legacy ones ("Legacy feature not supported")',
+                field=field,
+            )
         return
-    for option_id, option in options.items():
-        where = f"option {option_id!r}"
-        if not _OPTION_ID.fullmatch(option_id):
-            problem(f"{where}: ids may only use letters, digits, '_' and '-'")
-        if not isinstance(option, dict):
-            problem(f"{where} must be an object")
-            continue
-        kind = option.get("type")
-        if kind not in _OPTION_TYPES:
-            problem(f'{where}: \'type\' must be "boolean" or "string", not {kind!r}')
-            continue
-        expected = _OPTION_TYPES[kind]
-        if "default" not in option:
-            problem(f"{where}: 'default' is required")
-        elif type(option["default"]) is not expected:
-            problem(f"{where}: default {option['default']!r} is not a {kind}")
-        for listing in ("enum", "proposals"):
-            if listing not in option:
-                continue
-            values = option[listing]
-            if kind == "boolean":
-                problem(f"{where}: '{listing}' is only allowed on string options")
-            elif not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                problem(f"{where}: '{listing}' must be a list of strings")
-            elif not values:
-                problem(f"{where}: '{listing}' is empty")
-        if "enum" in option and "proposals" in option:
-            problem(f"{where}: use either 'enum' or 'proposals', not both")
-        enum = option.get("enum")
-        default = option.get("default")
-        if kind == "string" and isinstance(enum, list) and isinstance(default, str) and default not in enum:
-            problem(f"{where}: default {default!r} is not one of its enum values {enum}")
-
-
-def _reference_problem(value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
-        return "must be a non-empty string"
-    if not has_explicit_registry(value):
-        return "must be a full reference such as ghcr.io/owner/features/name"
+    if ref.startswith(("https://", "./", "../", "/")):
+        if not ref.startswith("https://"):
+            findings.warn(
+                f"{field}: {ref!r} is a local path",
+                "consumers resolve it against the user's project, not this feature's folder",
+                field=field,
+            )
+        return
     try:
-        Reference.parse(value)
+        # The reference CLI lowercases a reference before parsing it (getRef in containerCollectionsOCI.ts).
+        parsed = Reference.parse(ref.lower(), default_registry="")
     except InvalidReferenceError as exc:
-        return str(exc)
-    return None
-
-
-def _check_depends_on(depends_on: Any, problem: Any) -> None:
-    if depends_on is None:
+        findings.warn(
+            f"{field}: {ref!r} is not an OCI reference", f"consumers cannot resolve it: {exc}", field=field
+        )
         return
-    if not isinstance(depends_on, dict):
-        problem("'dependsOn' must be an object mapping feature references to their options")
+    if not parsed.registry:
+        findings.warn(
+            f"{field}: {ref!r} names no registry",
+            "consumers read it as a deprecated GitHub-release reference; write registry/namespace/id",
+            field=field,
+        )
+    elif not pinned_ok and (parsed.tag or parsed.digest):
+        # The spec: installsAfter ids "can not ... be pinned to a specific version tag or digest". The
+        # reference CLI matches them without the tag, but fetches the metadata of that exact version.
+        findings.warn(
+            f"{field}: {ref!r} names a version",
+            "the spec says installsAfter ids carry none; consumers fetch that exact tag, so it must stay "
+            "published",
+            field=field,
+        )
+
+
+def _dependency_options(ref: str, options: Any, field: str, findings: Findings) -> None:
+    # Values mirror devcontainer.json's `features`: an object of options; a string is the shorthand
+    # for {"version": ...}. The schema accepts any value (additionalProperties: true).
+    if isinstance(options, dict):
         return
-    for ref, options in depends_on.items():
-        if (why := _reference_problem(ref)) is not None:
-            problem(f"dependsOn {ref!r}: {why}")
-        if not isinstance(options, dict):
-            problem(f"dependsOn {ref!r}: options must be an object")
+    if isinstance(options, str):
+        findings.warn(
+            f"dependsOn {ref!r}: the value is the string {options!r}",
+            f'consumers read it as the shorthand for {{"version": {json.dumps(options)}}}; an object of options '
+            "is the documented form",
+            field=field,
+        )
+    else:
+        findings.warn(
+            f"dependsOn {ref!r}: the value is {type(options).__name__}, not an object of options",
+            "consumers expect an object of options (or a version string)",
+            field=field,
+        )
 
 
-def _check_reference_list(values: Any, key: str, problem: Any) -> None:
-    if values is None:
-        return
-    if not isinstance(values, list):
-        problem(f"'{key}' must be a list of feature references")
-        return
-    for value in values:
-        if (why := _reference_problem(value)) is not None:
-            problem(f"{key} {value!r}: {why}")
-
-
-def _check_legacy_ids(values: Any, feature_id: Any, problem: Any) -> None:
+def _legacy_ids(values: Any, feature_id: Any, findings: Findings) -> None:
+    # Each legacy id is a repository the feature is published to as well (spec: "Steps to rename a Feature").
     if values is None:
         return
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        problem("'legacyIds' must be a list of strings")
+        findings.error("'legacyIds' must be a list of strings", field="legacyIds")
         return
     seen: set[str] = set()
-    for legacy in values:
-        if not is_valid_component(legacy):
-            problem(f"legacyIds {legacy!r} is not a valid OCI repository name component")
-        if legacy == feature_id:
-            problem(f"legacyIds {legacy!r} repeats the feature's own id")
-        if legacy in seen:
-            problem(f"legacyIds {legacy!r} is listed twice")
+    for index, legacy in enumerate(values):
+        field = f"legacyIds[{index}]"
+        if (why := component_problem(legacy)) is not None:
+            findings.error(f"legacyIds {legacy!r} {why}", field=field)
+        elif legacy == feature_id:
+            findings.warn(
+                f"legacyIds {legacy!r} is the feature's own id", "it adds nothing; remove it", field=field
+            )
+        elif legacy in seen:
+            findings.warn(f"legacyIds {legacy!r} is listed twice", "it is published once", field=field)
         seen.add(legacy)
+
+
+# --- WARNING: lint beyond the schema ------------------------------------------------------------------------
+
+
+def _name(name: Any, findings: Findings) -> None:
+    if isinstance(name, str) and name and not name.strip():
+        findings.warn("'name' is blank", "tools show it as the feature's title", field="name")
+
+
+def option_variable(option_id: str) -> str:
+    """The environment variable install.sh gets for an option (the spec's "Option Resolution")."""
+    return _ENV_LEADING.sub("_", _ENV_UNSAFE.sub("_", option_id)).upper()
+
+
+def _options(options: Any, findings: Findings) -> None:
+    if not isinstance(options, dict):
+        return  # the schema's to refuse
+    variables: dict[str, str] = {}
+    for option_id, option in options.items():
+        field = f"options.{option_id}"
+        variable = option_variable(option_id)
+        if not _USUAL_OPTION_ID.fullmatch(option_id):
+            findings.warn(
+                f"option id {option_id!r} becomes the variable {variable} in install.sh",
+                "the spec turns characters other than letters, digits and '_' into '_'; users must still "
+                "write the id exactly as it is here",
+                field=field,
+            )
+        if variable in variables:
+            findings.warn(
+                f"options {variables[variable]!r} and {option_id!r} both become the variable {variable}",
+                "install.sh sees only one of them",
+                field=field,
+            )
+        variables.setdefault(variable, option_id)
+        if isinstance(option, dict):
+            _option_values(option_id, option, field, findings)
+
+
+def _option_values(option_id: str, option: dict[str, Any], field: str, findings: Findings) -> None:
+    where = f"option {option_id!r}"
+    for listing, why in (
+        ("proposals", "tools offer no suggestions; list some values or drop it"),
+        ("enum", "no value is allowed, not even the default"),
+    ):
+        if option.get(listing) == []:
+            findings.warn(f"{where}: '{listing}' is empty", why, field=f"{field}.{listing}")
+    enum, default = option.get("enum"), option.get("default")
+    if isinstance(enum, list) and enum and isinstance(default, str) and default not in enum:
+        findings.warn(
+            f"{where}: default {default!r} is not one of its enum values",
+            "tools that offer the enum cannot show the default",
+            field=f"{field}.default",
+        )

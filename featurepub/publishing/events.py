@@ -18,6 +18,7 @@ class EventKind(str, Enum):
     SKIPPED = "skipped"
     FAILED = "failed"
     PLANNED = "planned"
+    WARNING = "warning"  # a validation warning; `detail` is the whole line (file: what (why))
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from featurepub.errors import FeatureError, InvalidReferenceError, Problem
 from featurepub.features.archive import package_feature
 from featurepub.features.collection import COLLECTION_FILE, Collection, collection_document
 from featurepub.features.model import Feature
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import EMPTY_CONFIG, Manifest, build_manifest, canonical_json
-from featurepub.reference import parse_repository
+from featurepub.reference import component_problem, parse_repository, repository_problem
 
 GITHUB_REGISTRY = "ghcr.io"
 
@@ -70,12 +71,37 @@ def collection_artifact(features: list[Feature], registry: str | None) -> Artifa
     return Artifact(manifest, (EMPTY_CONFIG, layer))
 
 
+def _short(name: str) -> str:
+    return repr(name) if len(name) <= 72 else repr(f"{name[:30]}...{name[-30:]}")
+
+
+def check_names(collection: Collection, namespace: str, *, registry: str | None) -> str:
+    """The namespace, parsed, once every repository the run would push to has a name the registry and
+    its clients take; raise before any request otherwise (a long name fails mid-run, after other
+    features went up). Returns the namespace normalised."""
+    namespace = parse_repository(namespace, what="namespace")
+    for component in namespace.split("/"):
+        if (why := component_problem(component)) is not None:
+            raise InvalidReferenceError(f"namespace {_short(namespace)}: component {_short(component)} {why}")
+    if (why := repository_problem(namespace, registry)) is not None:
+        raise InvalidReferenceError(f"namespace {_short(namespace)} {why}")
+    problems = []
+    for feature in collection.features:
+        for name in feature.repository_names:
+            repository = f"{namespace}/{name}"
+            if (why := repository_problem(repository, registry)) is not None:
+                problems.append(Problem(feature.metadata_path, f"repository {_short(repository)} {why}"))
+    if problems:
+        raise FeatureError(problems)
+    return namespace
+
+
 def make_plan(collection: Collection, namespace: str, workdir: Path, *, registry: str | None) -> Plan:
     """Package every feature into `workdir` and describe what to push where."""
-    namespace = parse_repository(namespace, what="namespace")
+    namespace = check_names(collection, namespace, registry=registry)
     plans = []
     for feature in collection.features:
         layer = package_feature(feature, workdir / feature.id)
-        repositories = tuple(f"{namespace}/{name}" for name in [feature.id, *feature.legacy_ids])
+        repositories = tuple(f"{namespace}/{name}" for name in feature.repository_names)
         plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
     return Plan(namespace, tuple(plans), collection_artifact(list(collection.features), registry))

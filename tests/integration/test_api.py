@@ -34,7 +34,8 @@ def test_validate_returns_problems_instead_of_raising(src: Path, capsys: pytest.
     assert not bad.ok
     assert bad.features == ()
     assert [p.path for p in bad.problems] == [src / "node-tool" / "install.sh"]
-    assert bad.to_json()["problems"][0]["path"] == str(src / "node-tool" / "install.sh")
+    assert bad.to_json()["problems"][0]["file"] == str(src / "node-tool" / "install.sh")
+    assert bad.to_json()["problems"][0]["tier"] == "error"
     with pytest.raises(featurepub.FeatureError):
         featurepub.load(src)
     assert capsys.readouterr() == ("", "")

@@ -71,3 +71,27 @@ def test_docs_refuse_invalid_features(collection: Path) -> None:
     assert run.code == 2
     assert "install.sh" in run.stderr
     assert not (collection / "src" / "common-utils" / "README.md").exists()
+
+
+def test_docs_list_a_dependency_given_as_a_version_string(collection: Path) -> None:
+    metadata = collection / "src" / "hello-cli" / "devcontainer-feature.json"
+    text = metadata.read_text().replace(
+        '"ghcr.io/featurepub/samples/common-utils:1": {', '"ghcr.io/x/y/z": "2.1", "a/b/c:1": {'
+    )
+    metadata.write_text(text)
+    run = featurepub("docs", collection, "-n", "my-org/features")
+    assert run.code == 0, run.stderr
+    readme = (collection / "src" / "hello-cli" / "README.md").read_text()
+    assert "- `ghcr.io/x/y/z` (version `2.1`)" in readme
+
+
+def test_docs_refuse_a_notes_file_that_is_no_regular_file(collection: Path) -> None:
+    import os
+
+    folder = collection / "src" / "node-tool"
+    with (folder / ".featureignore").open("a") as ignore:
+        ignore.write("NOTES.md\n")  # not packed, so only the docs read it
+    os.mkfifo(folder / "NOTES.md")  # reading it would wait for a writer forever
+    run = featurepub("docs", collection, "-n", "my-org/features")
+    assert run.code == 2
+    assert "node-tool/NOTES.md: is a named pipe (FIFO), not a regular file" in run.stderr

@@ -10,6 +10,7 @@ import pytest
 
 from featurepub.errors import FeatureError, Problem
 from featurepub.features.collection import Collection, load_collection
+from featurepub.features.packaging import validate_path
 
 METADATA = "devcontainer-feature.json"
 INSTALL = "install.sh"
@@ -48,13 +49,19 @@ def write_feature(
     return folder
 
 
-def problems_of(path: Path) -> list[Problem]:
+def problems_of(path: Path, *, schema_validation: bool = True) -> list[Problem]:
     """The problems load_collection reports for `path` (fails the test when it loads)."""
     with pytest.raises(FeatureError) as info:
-        load_collection(path)
+        load_collection(path, schema_validation=schema_validation)
     assert info.value.problems, "a FeatureError must list at least one problem"
     return info.value.problems
 
 
-def load(path: Path) -> Collection:
-    return load_collection(path)
+def findings_of(path: Path, *, schema_validation: bool = True) -> list[Problem]:
+    """Every finding for `path`, blocking or not."""
+    result = validate_path(path, schema_validation=schema_validation)
+    return [*result.problems, *result.warnings]
+
+
+def load(path: Path, *, schema_validation: bool = True) -> Collection:
+    return load_collection(path, schema_validation=schema_validation)

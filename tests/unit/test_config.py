@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -143,11 +144,28 @@ def test_overrides_that_break_the_registrys_rules_name_the_rule(tmp_path: Path) 
 
 
 def test_unreadable_config(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read the config file"):
+    with pytest.raises(ConfigError, match="the config file does not exist"):
         load_config(tmp_path / "missing.toml")
     (tmp_path / "bad.toml").write_bytes(b"\xff\xfe")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_config_that_is_no_regular_file_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.toml")  # opening it for reading would wait for a writer forever
+    with pytest.raises(ConfigError, match=r"fifo.toml: the config file is a named pipe \(FIFO\), not a regular"):
+        load_config(tmp_path / "fifo.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")  # would never end
+    with pytest.raises(ConfigError, match="the config file is a character device"):
+        load_config(tmp_path / "zero.toml")
+    (tmp_path / "loop.toml").symlink_to("loop.toml")
+    with pytest.raises(ConfigError, match="the config file is a symlink loop"):
+        load_config(tmp_path / "loop.toml")
+    (tmp_path / "huge.toml").write_bytes(b"#" * (1024 * 1024 + 1))
+    with pytest.raises(ConfigError, match="over the limit of 1048576 bytes"):
+        load_config(tmp_path / "huge.toml")
+    os.mkfifo(tmp_path / "featurepub.toml")
+    assert find_config(tmp_path) == tmp_path / "featurepub.toml"  # found, so that loading it says what is wrong
 
 
 def test_find_config(tmp_path: Path) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from featurepub.errors import FeatureError, Problem
+from featurepub.errors import FeatureError, Problem, Tier
 from featurepub.features.collection import find_feature_dirs, load_collection
-from featurepub.features.validate import validate_metadata, version_problem
+from featurepub.features.metadata import loads_jsonc, strip_jsonc
+from featurepub.features.validate import check_metadata, version_problem
 
-from .featuretree import INSTALL, METADATA, load, minimal_metadata, problems_of, write_feature
+from .featuretree import INSTALL, METADATA, findings_of, load, minimal_metadata, problems_of, write_feature
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample-features"
 
@@ -67,6 +68,24 @@ def test_jsonc_with_comments_and_trailing_commas_loads(src: Path) -> None:
     assert list(feature.metadata) == ["id", "version", "name", "keywords", "options"]
 
 
+@pytest.mark.parametrize(
+    "hostile",
+    [", //" * 100_000, "/*" * 200_000, "[1," * 100_000, '"\\' * 200_000, "," + " " * 500_000 + "]"],
+    ids=["comma-comments", "unclosed-comments", "open-arrays", "unclosed-string", "spaced-comma"],
+)
+def test_jsonc_stripping_takes_one_pass_whatever_the_text(hostile: str) -> None:
+    # A nested-quantifier pattern took minutes on 4 KB of ", //" (catastrophic backtracking); the
+    # tokenizer reads each character once, so even these 400-800 KB texts strip at once.
+    stripped = strip_jsonc(hostile)
+    assert len(stripped) == len(hostile)  # blanks keep positions for the parser's line and column
+    assert "//" not in stripped and "/*" not in stripped
+
+
+def test_jsonc_keeps_comment_markers_inside_strings() -> None:
+    text = '{"url": "https://x/*y*/", "a": [1, /* c */ 2, ], // end\n "b": "//, ]", }'
+    assert loads_jsonc(text) == {"url": "https://x/*y*/", "a": [1, 2], "b": "//, ]"}
+
+
 def test_utf8_bom_is_accepted(src: Path) -> None:
     write_feature(src, "bom", b"\xef\xbb\xbf" + json.dumps(minimal_metadata("bom")).encode())
     assert load(src).features[0].id == "bom"
@@ -101,9 +120,9 @@ def test_full_valid_metadata_loads(src: Path) -> None:
     assert set(feature.depends_on) == {"ghcr.io/owner/features/other:1", "localhost:5000/ns/dep"}
 
 
-# --- one problem per kind --------------------------------------------------------------------------------
+# --- one finding per kind, each in its tier --------------------------------------------------------------
 
-_OPT = "options"
+E, S, W = Tier.ERROR, Tier.SCHEMA, Tier.WARNING
 
 
 def _without(key: str) -> dict[str, Any]:
@@ -112,117 +131,192 @@ def _without(key: str) -> dict[str, Any]:
     return metadata
 
 
-PROBLEM_CASES: list[tuple[str, dict[str, Any] | str, str]] = [
-    ("missing id", _without("id"), "'id' is required"),
-    ("missing version", _without("version"), "'version' is required"),
-    ("missing name", _without("name"), "'name' is required"),
-    ("blank name", minimal_metadata("feat", name="   "), "'name' is required"),
-    ("id not a string", {**minimal_metadata("feat"), "id": 7}, "'id' is required"),
-    ("id differs from folder", minimal_metadata("other"), "does not match its folder name 'feat'"),
-    ("version with leading v", minimal_metadata("feat", version="v1.0.0"), "leading 'v': use '1.0.0'"),
-    ("version with build", minimal_metadata("feat", version="1.0.0+build.5"), "build metadata"),
-    ("version not semver", minimal_metadata("feat", version="1.0"), "not strict semver"),
-    ("version not a string", minimal_metadata("feat", version=1), "non-empty string"),
+def _option(**option: Any) -> dict[str, Any]:
+    return minimal_metadata("feat", options={"o": option})
+
+
+FINDING_CASES: list[tuple[str, dict[str, Any] | str, Tier, str]] = [
+    # always errors: publishing fails or consumers break
+    ("missing id", _without("id"), E, "'id' is required"),
+    ("missing version", _without("version"), E, "'version' is required"),
+    ("missing name", _without("name"), E, "'name' is required"),
+    ("empty name", minimal_metadata("feat", name=""), E, "'name' is required"),
+    ("id not a string", {**minimal_metadata("feat"), "id": 7}, E, "'id' is required"),
+    ("id differs from folder", minimal_metadata("other"), E, "does not match its folder name 'feat'"),
+    ("version with leading v", minimal_metadata("feat", version="v1.0.0"), E, "leading 'v': use '1.0.0'"),
+    ("version with build", minimal_metadata("feat", version="1.0.0+build.5"), E, "build metadata"),
+    ("version not semver", minimal_metadata("feat", version="1.0"), E, "not strict semver"),
+    ("version not a string", minimal_metadata("feat", version=1), E, "non-empty string"),
+    ("version too long for a tag", minimal_metadata("feat", version="1.0.0-" + "a" * 200), E, "at most 128"),
+    ("dependsOn not an object", minimal_metadata("feat", dependsOn=["ghcr.io/a/b"]), E, "must be an object"),
+    ("dependsOn empty key", minimal_metadata("feat", dependsOn={"": {}}), E, "is not a feature id"),
+    ("dependsOn unknown short id", minimal_metadata("feat", dependsOn={"nope": {}}), E, "'nope' is not a feature"),
+    ("installsAfter not a list", minimal_metadata("feat", installsAfter="ghcr.io/a/b"), E, "must be a list"),
+    ("installsAfter empty id", minimal_metadata("feat", installsAfter=[""]), E, "'' is not a feature id"),
+    ("installsAfter not a string", minimal_metadata("feat", installsAfter=[3]), E, "3 is not a feature id"),
+    ("installsAfter unknown short id", minimal_metadata("feat", installsAfter=["nope"]), E, "short ids"),
     (
-        "option type",
-        minimal_metadata("feat", options={"o": {"type": "number", "default": 1}}),
-        '\'type\' must be "boolean" or "string"',
+        "legacyIds not a list",
+        minimal_metadata("feat", legacyIds="old"),
+        E,
+        "'legacyIds' must be a list of strings",
+    ),
+    ("legacyIds not strings", minimal_metadata("feat", legacyIds=[1]), E, "'legacyIds' must be a list of strings"),
+    ("legacyIds invalid", minimal_metadata("feat", legacyIds=["Old_Feat"]), E, "not a valid OCI repository name"),
+    ("legacyIds double dash", minimal_metadata("feat", legacyIds=["old--feat"]), E, "Dev Containers CLI"),
+    ("NaN value", '{"id": "feat", "version": "1.0.0", "name": "n", "customizations": {"y": NaN}}', E, ".y is nan"),
+    (
+        "Infinity",
+        '{"id": "feat", "version": "1.0.0", "name": "n", "customizations": {"l": [-Infinity]}}',
+        E,
+        "-inf",
     ),
     (
-        "option default wrong type",
-        minimal_metadata("feat", options={"o": {"type": "boolean", "default": "true"}}),
-        "default 'true' is not a boolean",
+        "huge number",
+        '{"id": "feat", "version": "1.0.0", "name": "n", "customizations": {"n": 1e999}}',
+        E,
+        "n is inf",
     ),
+    ("malformed JSON", '{"id": "feat", "version": ', E, "is not valid JSON"),
+    ("non-object JSON", '["feat"]', E, "must hold a JSON object, not list"),
+    ("JSON null", "null", E, "must hold a JSON object"),
+    ("empty file", "", E, "is not valid JSON"),
+    ("unterminated comment", '{"id": "feat", "version": "1.0.0", "name": "n"} /* open', E, "is not valid JSON"),
+    # what the spec's JSON schema refuses
+    ("option type", _option(type="number", default=1), S, 'options.o.type: must be one of "boolean", "string"'),
+    ("option type list", _option(type=[], default=""), S, 'options.o.type: must be one of "boolean", "string"'),
+    ("option default wrong type", _option(type="boolean", default="true"), S, "must be a boolean, not a string"),
+    ("string option boolean default", _option(type="string", default=False), S, "must be a string, not a boolean"),
+    ("option without default", _option(type="string"), S, "options.o: 'default' is required"),
+    ("enum on boolean", _option(type="boolean", default=True, enum=[True]), S, "unknown property 'enum'"),
     (
-        "string option with boolean default",
-        minimal_metadata("feat", options={"o": {"type": "string", "default": False}}),
-        "is not a string",
+        "enum and proposals",
+        _option(type="string", default="a", enum=["a"], proposals=["a"]),
+        S,
+        "unknown property",
     ),
+    ("proposals not strings", _option(type="string", default="a", proposals=["a", 1]), S, "proposals[1]"),
+    ("options not an object", minimal_metadata("feat", options=["o"]), S, "options: must be an object"),
+    ("option not an object", minimal_metadata("feat", options={"o": "string"}), S, "options.o: must be an object"),
+    ("name not a string", minimal_metadata("feat", name=5), S, "name: must be a string"),
+    ("unknown property", minimal_metadata("feat", extensions=["x"]), S, "unknown property 'extensions'"),
+    ("deprecated not bool", minimal_metadata("feat", deprecated="yes"), S, "deprecated: must be a boolean"),
     (
-        "option without default",
-        minimal_metadata("feat", options={"o": {"type": "string"}}),
-        "'default' is required",
+        "containerEnv values",
+        minimal_metadata("feat", containerEnv={"A": 1}),
+        S,
+        "containerEnv.A: must be a string",
     ),
+    ("mount as a string", minimal_metadata("feat", mounts=["source=a,target=/b"]), S, "mounts[0]: must be an"),
+    # lint: warnings only
+    ("blank name", minimal_metadata("feat", name="   "), W, "'name' is blank"),
+    ("empty proposals", _option(type="string", default="", proposals=[]), W, "'proposals' is empty"),
+    ("empty enum", _option(type="string", default="", enum=[]), W, "'enum' is empty"),
+    ("default not in enum", _option(type="string", default="c", enum=["a", "b"]), W, "not one of its enum"),
     (
-        "enum on boolean",
-        minimal_metadata("feat", options={"o": {"type": "boolean", "default": True, "enum": [True]}}),
-        "'enum' is only allowed on string options",
-    ),
-    (
-        "default not in enum",
-        minimal_metadata("feat", options={"o": {"type": "string", "default": "c", "enum": ["a", "b"]}}),
-        "default 'c' is not one of its enum values",
-    ),
-    (
-        "empty enum",
-        minimal_metadata("feat", options={"o": {"type": "string", "default": "", "proposals": []}}),
-        "'proposals' is empty",
-    ),
-    (
-        "enum not strings",
-        minimal_metadata("feat", options={"o": {"type": "string", "default": "a", "proposals": ["a", 1]}}),
-        "must be a list of strings",
-    ),
-    ("options not an object", minimal_metadata("feat", options=["o"]), "'options' must be an object"),
-    ("option not an object", minimal_metadata("feat", options={"o": "string"}), "option 'o' must be an object"),
-    (
-        "option id characters",
+        "option id with a dot",
         minimal_metadata("feat", options={"o.x": {"type": "string", "default": ""}}),
-        "ids may only use letters",
+        W,
+        "O_X",
     ),
     (
-        "dependsOn not an object",
-        minimal_metadata("feat", dependsOn=["ghcr.io/a/b"]),
-        "'dependsOn' must be an object",
+        "option id trailing space",
+        minimal_metadata("feat", options={"v ": {"type": "string", "default": ""}}),
+        W,
+        "V_",
     ),
     (
-        "dependsOn short reference",
-        minimal_metadata("feat", dependsOn={"owner/feature": {}}),
-        "must be a full reference",
+        "installsAfter short id",
+        minimal_metadata("feat", installsAfter=["azure-cli"]),
+        W,
+        "'azure-cli' is a short id",
     ),
-    (
-        "dependsOn bad reference",
-        minimal_metadata("feat", dependsOn={"ghcr.io/Owner/feature": {}}),
-        "dependsOn 'ghcr.io/Owner/feature'",
-    ),
-    (
-        "dependsOn options not an object",
-        minimal_metadata("feat", dependsOn={"ghcr.io/a/b": True}),
-        "options must be an object",
-    ),
-    (
-        "installsAfter not a list",
-        minimal_metadata("feat", installsAfter="ghcr.io/a/b"),
-        "'installsAfter' must be a list",
-    ),
-    ("installsAfter bad item", minimal_metadata("feat", installsAfter=[""]), "must be a non-empty string"),
-    ("legacyIds not a list", minimal_metadata("feat", legacyIds="old"), "'legacyIds' must be a list of strings"),
-    ("legacyIds not strings", minimal_metadata("feat", legacyIds=[1]), "'legacyIds' must be a list of strings"),
-    ("legacyIds invalid", minimal_metadata("feat", legacyIds=["Old_Feat"]), "not a valid OCI repository name"),
-    ("legacyIds duplicated", minimal_metadata("feat", legacyIds=["old", "old"]), "'old' is listed twice"),
-    ("legacyIds equal id", minimal_metadata("feat", legacyIds=["feat"]), "repeats the feature's own id"),
-    ("deprecated not bool", minimal_metadata("feat", deprecated="yes"), "'deprecated' must be true or false"),
-    ("containerEnv values", minimal_metadata("feat", containerEnv={"A": 1}), "'containerEnv' must be an object"),
-    ("NaN value", '{"id": "feat", "version": "1.0.0", "name": "n", "x": {"y": NaN}}', "x.y is nan"),
-    ("Infinity value", '{"id": "feat", "version": "1.0.0", "name": "n", "l": [-Infinity]}', "l[0] is -inf"),
-    ("malformed JSON", '{"id": "feat", "version": ', "is not valid JSON"),
-    ("non-object JSON", '["feat"]', "must hold a JSON object, not list"),
-    ("JSON null", "null", "must hold a JSON object"),
-    ("empty file", "", "is not valid JSON"),
+    ("dependsOn short id", minimal_metadata("feat", dependsOn={"common": {}}), W, "features/common-utils:1"),
+    ("dependsOn string value", minimal_metadata("feat", dependsOn={"ghcr.io/a/b/c": "1"}), W, "the string '1'"),
+    ("dependsOn boolean value", minimal_metadata("feat", dependsOn={"ghcr.io/a/b/c": True}), W, "value is bool"),
+    ("dependsOn without registry", minimal_metadata("feat", dependsOn={"owner/feature": {}}), W, "no registry"),
+    ("installsAfter pinned", minimal_metadata("feat", installsAfter=["ghcr.io/a/b/c:1"]), W, "names a version"),
+    ("installsAfter local path", minimal_metadata("feat", installsAfter=["./other"]), W, "local path"),
+    ("legacyIds duplicated", minimal_metadata("feat", legacyIds=["old", "old"]), W, "'old' is listed twice"),
+    ("legacyIds equal id", minimal_metadata("feat", legacyIds=["feat"]), W, "the feature's own id"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("metadata", "fragment"), [c[1:] for c in PROBLEM_CASES], ids=[c[0] for c in PROBLEM_CASES]
+    ("metadata", "tier", "fragment"), [c[1:] for c in FINDING_CASES], ids=[c[0] for c in FINDING_CASES]
 )
-def test_each_problem_is_reported_on_the_metadata_file(
-    src: Path, metadata: dict[str, Any] | str, fragment: str
+def test_each_finding_is_reported_once_on_the_metadata_file_in_its_tier(
+    src: Path, metadata: dict[str, Any] | str, tier: Tier, fragment: str
 ) -> None:
     write_feature(src, "feat", metadata)
-    problem = _only(problems_of(src))
-    assert problem.path == src / "feat" / METADATA
-    assert fragment in problem.message
-    assert str(problem) == f"{problem.path}: {problem.message}"
+    found = _only(findings_of(src))
+    assert found.path == src / "feat" / METADATA
+    assert fragment in str(found), str(found)
+    assert found.tier is tier
+    assert str(found) == f"{found.path}: {found.message}" + (f" ({found.why})" if found.why else "")
+    if tier is Tier.WARNING:
+        assert found.why, "a warning says why it matters"
+        assert load(src).warnings == (found,)
+    elif tier is Tier.SCHEMA:
+        assert problems_of(src) == [found]
+        assert load(src, schema_validation=False).warnings == (found,)
+    else:
+        assert problems_of(src) == problems_of(src, schema_validation=False) == [found]
+
+
+def test_dependency_references_resolvable_by_consumers_are_fine(src: Path) -> None:
+    metadata = minimal_metadata(
+        "feat",
+        dependsOn={
+            "ghcr.io/Owner/Features/other:1": {},  # consumers lowercase a reference before parsing it
+            "localhost:5000/ns/dep@sha256:" + "a" * 64: {"flag": True},
+            "https://example.com/devcontainer-feature-x.tgz": {},
+        },
+        installsAfter=["ghcr.io/devcontainers/features/common-utils"],
+    )
+    write_feature(src, "feat", metadata)
+    assert findings_of(src) == []
+
+
+def test_colliding_option_variables_are_a_warning(src: Path) -> None:
+    options = {
+        "node-version": {"type": "string", "default": ""},
+        "node_version": {"type": "string", "default": ""},
+    }
+    write_feature(src, "feat", minimal_metadata("feat", options=options))
+    (found,) = load(src).warnings
+    assert "both become the variable NODE_VERSION" in found.message
+
+
+def test_schema_errors_name_the_branch_the_option_meant(src: Path) -> None:
+    # The reference publishes this shape (seen in real history): a boolean option with a string default
+    # and proposals. The schema's anyOf says "not valid under any"; the findings say what to fix.
+    option = {"type": "boolean", "default": "latest", "proposals": ["latest"]}
+    write_feature(src, "feat", minimal_metadata("feat", options={"version": option}))
+    messages = [p.message for p in problems_of(src)]
+    assert messages == [
+        "options.version: unknown property 'proposals'",
+        'options.version.default: must be a boolean, not a string ("latest")',
+    ]
+    assert [p.field for p in problems_of(src)] == ["options.version", "options.version.default"]
+    assert load(src, schema_validation=False).warnings[0].tier is Tier.SCHEMA
+
+
+def test_an_error_and_the_schema_do_not_report_one_mistake_twice(src: Path) -> None:
+    write_feature(src, "feat", {"id": "feat", "name": "n", "installsAfter": "x", "legacyIds": "y"})
+    found = findings_of(src)
+    assert [(p.tier, p.field) for p in found] == [(E, "version"), (E, "installsAfter"), (E, "legacyIds")]
+
+
+def test_metadata_is_never_rewritten_by_validation(src: Path) -> None:
+    text = (
+        '{"id": "feat", "version": "1.0.0", "name": " x ",\n'
+        '  "options": {"o ": {"type": "string", "default": "a", "proposals": []}}}'
+    )
+    folder = write_feature(src, "feat", text)
+    collection = load(src)
+    assert (folder / METADATA).read_text() == text
+    assert collection.features[0].metadata == json.loads(text)
 
 
 def test_id_not_a_valid_oci_component(src: Path) -> None:
@@ -264,7 +358,7 @@ def test_oversized_metadata(src: Path) -> None:
     padding = " " * (1024 * 1024)
     write_feature(src, "feat", json.dumps(minimal_metadata("feat")) + padding)
     problem = _only(problems_of(src))
-    assert "refused" in problem.message
+    assert "over the limit of 1048576 bytes" in problem.message
 
 
 # --- duplicates across features --------------------------------------------------------------------------
@@ -346,7 +440,7 @@ def test_fifo_cannot_be_packaged(src: Path) -> None:
     os.mkfifo(folder / "pipe")
     problem = _only(problems_of(src))
     assert problem.path == folder / "pipe"
-    assert "not a regular file, folder or symlink" in problem.message
+    assert problem.message == "is a named pipe (FIFO): only files, folders and symlinks are packaged"
 
 
 def test_ignored_fifo_is_not_a_problem(src: Path) -> None:
@@ -369,6 +463,9 @@ def test_every_problem_of_every_feature_is_reported_at_once(src: Path) -> None:
     write_feature(src, "bbb", '{"id": "bbb",')
     write_feature(src, "ccc")  # valid
     ddd = write_feature(src, "ddd", minimal_metadata("wrong", options={"o": {"type": "int"}}), install=False)
+    write_feature(
+        src, "eee", minimal_metadata("eee", options={"o": {"type": "string", "default": "", "enum": []}})
+    )
     os.mkfifo(ddd / "pipe")
     problems = problems_of(src)
     by_path: dict[Path, list[str]] = {}
@@ -383,6 +480,9 @@ def test_every_problem_of_every_feature_is_reported_at_once(src: Path) -> None:
     }
     assert len(by_path[src / "ddd" / METADATA]) == 2  # id mismatch and option type
     assert len(problems) == 6
+    with pytest.raises(FeatureError) as info:
+        load_collection(src)
+    assert [w.path for w in info.value.warnings] == [src / "eee" / METADATA]  # the warnings come along
 
 
 def test_feature_error_message_counts_problems(src: Path) -> None:
@@ -396,8 +496,9 @@ def test_feature_error_message_counts_problems(src: Path) -> None:
 
 def test_one_feature_with_many_problems(src: Path) -> None:
     write_feature(src, "feat", {"id": "Feat", "version": "01.0.0", "options": {"o": {"type": "boolean"}}})
-    messages = [p.message for p in problems_of(src)]
-    assert len(messages) == 5, messages  # invalid id, id mismatch, version, name, default
+    found = [(p.tier, p.message) for p in problems_of(src)]
+    assert len(found) == 5, found  # invalid id, id mismatch, version, name; the schema: default
+    assert [tier for tier, _ in found] == [E, E, E, E, S]
 
 
 # --- where the features are ------------------------------------------------------------------------------
@@ -490,8 +591,8 @@ def test_version_problem(version: object, ok: bool) -> None:
     assert (version_problem(version) is None) is ok
 
 
-def test_validate_metadata_without_expected_id(tmp_path: Path) -> None:
-    folder = write_feature(tmp_path, "f", minimal_metadata("g"))
-    assert validate_metadata(minimal_metadata("g"), folder, folder / METADATA, expected_id=None) == []
-    found = validate_metadata(minimal_metadata("g"), folder, folder / METADATA, expected_id="f")
-    assert [p.path for p in found] == [folder / METADATA]
+def test_check_metadata_without_expected_id(tmp_path: Path) -> None:
+    path = tmp_path / "f" / METADATA
+    assert check_metadata(minimal_metadata("g"), path, expected_id=None) == []
+    found = check_metadata(minimal_metadata("g"), path, expected_id="f")
+    assert [(p.path, p.field) for p in found] == [(path, "id")]

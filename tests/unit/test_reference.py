@@ -11,6 +11,7 @@ from featurepub.reference import (
     DOCKER_HUB,
     DOCKER_HUB_API,
     Reference,
+    component_problem,
     has_explicit_registry,
     is_loopback,
     is_valid_component,
@@ -18,6 +19,7 @@ from featurepub.reference import (
     is_valid_tag,
     parse_registry,
     parse_repository,
+    repository_problem,
 )
 
 SHA = "sha256:" + "0123456789abcdef" * 4
@@ -345,3 +347,30 @@ def test_parse_arbitrary_text_returns_or_raises_invalid_reference(text: str) -> 
     assert isinstance(ref, Reference)
     assert all(is_valid_component(c) for c in ref.repository.split("/"))
     assert ref.tag is None or is_valid_tag(ref.tag)
+
+
+# --- names a registry and its clients take (checked before publishing) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("feature", None),
+        ("my.feature_x-y", None),
+        ("a__b", "Dev Containers CLI"),  # distribution takes it, the reference CLI's parser does not
+        ("a--b", "Dev Containers CLI"),
+        ("Feature", "not a valid OCI repository name component"),
+        ("-a", "not a valid OCI repository name component"),
+    ],
+)
+def test_component_problem(name: str, fragment: str | None) -> None:
+    why = component_problem(name)
+    assert (why is None) if fragment is None else (why is not None and fragment in why)
+
+
+def test_repository_problem_counts_the_host_as_clients_do() -> None:
+    assert repository_problem("a" * 255) is None
+    assert "at most 255" in (repository_problem("a" * 256) or "")
+    host = "registry.example.org:5000"  # the distribution spec's example: 229 characters are left
+    assert repository_problem("a" * 229, host) is None
+    assert "at most 229 fit" in (repository_problem("a" * 230, host) or "")
