@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +29,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
 @pytest.fixture
 def namespace(request: pytest.FixtureRequest) -> str:
     """A repository namespace no other test uses, so one registry serves the whole session."""
-    name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower()).strip("-")[:40].strip("-")
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())
+    # One separator in a row: the reference CLI cannot reference a path with "--" in it.
+    name = re.sub("-+", "-", name).strip("-")[:40].strip("-")
     return f"t{next(_counter)}/{name}"
 
 
