@@ -15,7 +15,7 @@ MAX_METADATA_BYTES = 1024 * 1024
 # the serialiser's stack, so they are refused with a clear line instead.
 MAX_DEPTH = 64
 
-# JSONC tokens: a string, a comment (an unclosed one runs to the end), one of `,` `]` `}`, or a run
+# JSONC tokens: a string, a comment (an unclosed one runs to the end, and is kept so it fails), one of `,` `]` `}`, or a run
 # of anything else. Every alternative matches in one forward pass, so no text makes it backtrack:
 # the metadata is untrusted, and a nested-quantifier pattern would hang on `, //, //, ...`.
 _JSONC_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|//[^\n]*|/\*(?:[^*]|\*(?!/))*(?:\*/)?|[,\]}]|[^"/,\]}]+|/')
@@ -33,8 +33,12 @@ def strip_jsonc(text: str) -> str:
     pending: int | None = None  # where a comma sits that only whitespace and comments follow so far
     for match in _JSONC_TOKEN.finditer(text):
         token = match.group(0)
-        if token[:2] in ("//", "/*"):
+        if token[:2] == "//" or (token[:2] == "/*" and len(token) >= 4 and token.endswith("*/")):
             out.append(_NOT_NEWLINE.sub(" ", token))
+            continue
+        if token[:2] == "/*":  # never closed: left as written, for the parser to refuse
+            pending = None
+            out.append(token)
             continue
         if token == ",":
             pending = len(out)
