@@ -39,10 +39,13 @@ _EXPORTS = {
     "RegistryError": "featurepub.errors",
     "AuthError": "featurepub.errors",
     "CredentialError": "featurepub.errors",
+    "Interrupted": "featurepub.errors",
+    "Cancellation": "featurepub.cancel",
 }
 
 __all__ = [
     "AuthError",
+    "Cancellation",
     "Collection",
     "CredentialError",
     "DocsResult",
@@ -51,6 +54,7 @@ __all__ = [
     "FeaturepubError",
     "InputError",
     "InspectResult",
+    "Interrupted",
     "LayoutPushReport",
     "PackageResult",
     "PublishReport",

@@ -17,6 +17,7 @@ class EventKind(str, Enum):
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the run was stopped while this repository was under way
     PLANNED = "planned"
 
 

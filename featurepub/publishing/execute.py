@@ -9,6 +9,9 @@ version listed there had all its tags pushed, so when its exact tag is already t
 identical content nothing more is checked (one request per repository). Any other exact
 tag that is already there gets its floating tags checked and repaired, so re-running after
 an interrupted publish finishes the job.
+
+A `Cancellation` stops the run: nothing new starts, the step under way ends (its requests are
+broken off by the target), and the report says which repositories were interrupted.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from featurepub.errors import FeaturepubError
+from featurepub.cancel import Cancellation
+from featurepub.errors import FeaturepubError, Interrupted
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.publishing.plan import Artifact, FeaturePlan, Plan
 from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
@@ -29,6 +33,8 @@ from featurepub.publishing.tags import tags_for
 from featurepub.targets.base import Target
 
 COLLECTION_TAG = "latest"
+INTERRUPTED_NOTE = "interrupted; what is marked published is in place, and a re-run finishes the rest"
+NOT_STARTED_NOTE = "the run was interrupted before this began"
 
 
 def _nothing() -> None:
@@ -59,9 +65,17 @@ class PublishOptions:
 
 
 class _Run:
-    def __init__(self, target: Target, options: PublishOptions, emit: Listener, completed: dict[str, str]) -> None:
+    def __init__(
+        self,
+        target: Target,
+        options: PublishOptions,
+        emit: Listener,
+        completed: dict[str, str],
+        cancel: Cancellation,
+    ) -> None:
         self.target = target
         self.options = options
+        self.cancel = cancel
         self._emit = emit
         self._emit_lock = threading.Lock()
         self.completed = completed  # feature id -> version, from the collection last pushed
@@ -89,6 +103,9 @@ class _Run:
     def publish_feature(self, feature_plan: FeaturePlan) -> FeatureResult:
         repositories: list[RepositoryResult] = []
         for repository in feature_plan.repositories:
+            if self.cancel.cancelled:
+                repositories.append(RepositoryResult(repository, note=NOT_STARTED_NOTE))
+                continue
             if self.stopped.is_set() or any(r.status is Status.FAILED for r in repositories):
                 repositories.append(RepositoryResult(repository))
                 continue
@@ -117,6 +134,10 @@ class _Run:
         try:
             self._publish_repository(subject, artifact, version, versioned, result)
         except FeaturepubError as exc:
+            if isinstance(exc, Interrupted) or self.cancel.cancelled:  # a cut request fails too
+                result.status, result.note = Status.INTERRUPTED, INTERRUPTED_NOTE
+                self.emit(Event(EventKind.INTERRUPTED, subject, repository, INTERRUPTED_NOTE))
+                return result
             result.status = Status.FAILED
             result.error = str(exc)
             result.error_exit_code = exc.exit_code
@@ -149,6 +170,7 @@ class _Run:
             self.emit(Event(EventKind.SKIPPED, subject, repository, result.note))
             return
         # Floating tags depend on every version already there (none, in a new repository).
+        self.cancel.check()
         existing_tags = [] if new or not versioned else self.target.list_tags(repository)
         tags = tags_for(version, existing_tags) if versioned else [version]
         result.tags = [TagResult(tag, Status.NOT_ATTEMPTED) for tag in tags]
@@ -166,6 +188,7 @@ class _Run:
         With `stage`, what is done is remembered instead, for the artifact's own push to count."""
         sent = 0
         for blob in artifact.blobs:
+            self.cancel.check()
             key = (repository, blob.digest)
             if key in self.staged:
                 sent += self.staged.pop(key)
@@ -178,6 +201,7 @@ class _Run:
 
                 def progress(done: int, _repository: str = repository) -> None:
                     self.emit(Event(EventKind.BLOB_PROGRESS, subject, _repository, "", done))
+                    self.cancel.check()  # between chunks: raising here ends the upload's body
 
                 size = self.target.push_blob(repository, blob, progress)
                 self.emit(Event(EventKind.BLOB_DONE, subject, repository, blob.digest, blob.size))
@@ -225,10 +249,14 @@ class _Run:
         self, subject: str, artifact: Artifact, result: RepositoryResult, tags: list[TagResult]
     ) -> None:
         for tag in tags:
+            self.cancel.check()
             try:
                 self.target.push_manifest(result.repository, tag.tag, artifact.manifest)
             except FeaturepubError as exc:
-                tag.status, tag.error = Status.FAILED, str(exc)
+                if isinstance(exc, Interrupted) or self.cancel.cancelled:
+                    tag.status = Status.INTERRUPTED  # cut mid-request: the registry may or may not have it
+                else:
+                    tag.status, tag.error = Status.FAILED, str(exc)
                 raise
             tag.status = Status.PUBLISHED
             self.emit(Event(EventKind.TAG_PUSHED, subject, result.repository, tag.tag))
@@ -288,12 +316,15 @@ def execute(
     options: PublishOptions | None = None,
     emit: Listener = ignore,
     state: NamespaceState | None = None,
+    cancel: Cancellation | None = None,
 ) -> PublishReport:
-    """Publish `plan`; `state` is what `read_state` returned for its namespace (read now when None)."""
+    """Publish `plan`; `state` is what `read_state` returned for its namespace (read now when None).
+    When `cancel` is cancelled, the report says what was done and `report.interrupted` why it stopped."""
     options = options or PublishOptions()
+    cancel = cancel or Cancellation()
     state = state or read_state(target, plan.namespace)
     collection = state.collection
-    run = _Run(target, options, emit, collection[1] if collection else {})
+    run = _Run(target, options, emit, collection[1] if collection else {}, cancel)
     if collection is not None:
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
     run.existing_repositories = state.existing_repositories
@@ -309,10 +340,14 @@ def execute(
         report.features = list(pool.map(run.publish_feature, plan.features))
     for future in staging:
         future.result()  # done by now; re-raises a bug rather than hiding it
-    if all(f.ok for f in report.features):
+    if cancel.cancelled:
+        report.collection = RepositoryResult(plan.namespace, note="not pushed: the run was interrupted")
+    elif all(f.ok for f in report.features):
         report.collection = run.publish_repository(
             "collection", plan.namespace, plan.collection, COLLECTION_TAG, versioned=False
         )
     else:
         report.collection = RepositoryResult(plan.namespace, note="not pushed: some features failed")
+    if cancel.cancelled:
+        report.interrupted = cancel.reason
     return report

@@ -11,6 +11,7 @@ import featurepub
 
 EXPECTED = [
     "AuthError",
+    "Cancellation",
     "Collection",
     "CredentialError",
     "DocsResult",
@@ -19,6 +20,7 @@ EXPECTED = [
     "FeaturepubError",
     "InputError",
     "InspectResult",
+    "Interrupted",
     "LayoutPushReport",
     "PackageResult",
     "PublishReport",
