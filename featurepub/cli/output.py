@@ -186,6 +186,8 @@ class Console:
         elif event.kind in (EventKind.UNCHANGED, EventKind.SKIPPED):
             style = "dim" if event.kind is EventKind.UNCHANGED else "yellow"
             self.info(f"{where}: {self.paint(event.kind.value, style)}: {event.detail}")
+        elif event.kind is EventKind.TAG_REPAIRED:
+            self.info(f"{where}: {self.paint('moved tag', 'yellow')} {event.detail} (another publish ran at once)")
         elif event.kind is EventKind.FAILED:
             self._end_bar()
             self.info(f"{where}: {self.paint('FAILED', 'red', 'bold')}: {event.detail}")

@@ -14,6 +14,7 @@ class EventKind(str, Enum):
     BLOB_PROGRESS = "blob-progress"  # `size` more bytes were sent
     BLOB_DONE = "blob-done"
     TAG_PUSHED = "tag-pushed"
+    TAG_REPAIRED = "tag-repaired"  # a floating tag set to the highest version (`detail`: "1 -> 1.2.0")
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"

@@ -10,6 +10,10 @@ identical content nothing more is checked (one request per repository). Any othe
 tag that is already there gets its floating tags checked and repaired, so re-running after
 an interrupted publish finishes the job.
 
+Another run may publish another version of the same feature at the same time, and the two
+runs' floating tag pushes interleave. So after pushing floating tags a run lists the tags
+again and points each one at the highest version in its range (see `_settle_floating_tags`).
+
 A `Cancellation` stops the run: nothing new starts, the step under way ends (its requests are
 broken off by the target), and the report says which repositories were interrupted.
 """
@@ -29,12 +33,18 @@ from featurepub.errors import FeaturepubError, Interrupted
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.publishing.plan import Artifact, FeaturePlan, Plan
 from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
-from featurepub.publishing.tags import tags_for
+from featurepub.publishing.tags import highest_in_range, tags_for
 from featurepub.targets.base import Target
 
 COLLECTION_TAG = "latest"
+# Passes of list-check-repair before floating tags another run keeps moving are reported instead.
+SETTLE_PASSES = 5
 INTERRUPTED_NOTE = "interrupted; what is marked published is in place, and a re-run finishes the rest"
 NOT_STARTED_NOTE = "the run was interrupted before this began"
+
+
+class FloatingTagsUnsettled(FeaturepubError):
+    """Floating tags kept moving away from the highest version while this run repaired them."""
 
 
 def _nothing() -> None:
@@ -179,6 +189,8 @@ class _Run:
             return
         result.bytes_uploaded += self.push_blobs(subject, repository, artifact, probe=not new)
         self._push_tags(subject, artifact, result, result.tags)
+        if versioned:
+            self._settle_floating_tags(subject, artifact, version, result)
         result.status = Status.PUBLISHED
 
     def push_blobs(
@@ -242,8 +254,9 @@ class _Run:
         else:
             # The blobs are there: the exact tag was only ever pushed after them.
             self._push_tags(subject, artifact, result, missing)
-            result.status = Status.PUBLISHED
             result.note = f"{version} was there; completed floating tags an earlier run did not push"
+            self._settle_floating_tags(subject, artifact, version, result)
+            result.status = Status.PUBLISHED
 
     def _push_tags(
         self, subject: str, artifact: Artifact, result: RepositoryResult, tags: list[TagResult]
@@ -260,6 +273,66 @@ class _Run:
                 raise
             tag.status = Status.PUBLISHED
             self.emit(Event(EventKind.TAG_PUSHED, subject, result.repository, tag.tag))
+
+    def _settle_floating_tags(
+        self, subject: str, artifact: Artifact, version: str, result: RepositoryResult
+    ) -> None:
+        """Point each floating tag this run pushed at the highest version in its range, as the
+        registry's tag list says after the push.
+
+        Another run publishing another version at the same time may have pushed a floating tag
+        just after this run did (a lower version), or this run just after it (a higher one). Only
+        a version whose exact tag is already listed can have been written to a floating tag
+        before the list was read (exact tags go first, repairs write listed versions); a version
+        listed later belongs to a run that pushes its floating tags later and settles them itself.
+        So a floating tag with no other listed release in its range needs no request, which keeps
+        a first publish at one more request. Both runs may repair at once: each writes only the
+        highest version's manifest, and a pass that finds every tag right ends it.
+        """
+        repository = result.repository
+        pushed = [t for t in result.tags[1:] if t.status is Status.PUBLISHED]
+        if not pushed:
+            return
+        digest = artifact.manifest.digest
+        moved: dict[str, str] = {}  # floating tag -> the version it was pointed at
+        for _ in range(SETTLE_PASSES):
+            self.cancel.check()
+            listed = self.target.list_tags(repository)
+            wanted: dict[str, str | None] = {version: digest}  # exact tag -> its digest
+            wrong: list[tuple[str, str]] = []
+            for tag in pushed:
+                highest = highest_in_range(tag.tag, listed)
+                if highest is None or highest_in_range(tag.tag, [t for t in listed if t != version]) is None:
+                    continue  # no other release in range: nothing else can have been written here
+                if highest not in wanted:
+                    wanted[highest] = self.target.tag_digest(repository, highest)
+                if highest != version:
+                    tag.status = Status.SKIPPED  # superseded: another run published a higher version
+                    moved[tag.tag] = highest
+                if wanted[highest] is not None and self.target.tag_digest(repository, tag.tag) != wanted[highest]:
+                    wrong.append((tag.tag, highest))
+            if not wrong:
+                break
+            for tag_name, highest in wrong:
+                manifest = (
+                    artifact.manifest if highest == version else self.target.read_manifest(repository, highest)
+                )
+                if manifest is None or manifest.digest != wanted[highest]:
+                    continue  # it moved since it was read: the next pass looks again
+                self.cancel.check()
+                self.target.push_manifest(repository, tag_name, manifest)
+                moved[tag_name] = highest
+                self.emit(Event(EventKind.TAG_REPAIRED, subject, repository, f"{tag_name} -> {highest}"))
+        else:
+            raise FloatingTagsUnsettled(
+                f"{', '.join(t for t, _ in wrong)} on {repository} still not on the highest version after "
+                f"{SETTLE_PASSES} repairs: another publish of this feature keeps moving them",
+                hint="run the publish again once the other one has finished",
+            )
+        if moved:
+            where = ", ".join(f"{tag} -> {to}" for tag, to in moved.items())
+            note = f"another publish of this feature ran at the same time; on the highest version now: {where}"
+            result.note = f"{result.note}; {note}" if result.note else note
 
     def _plan_only(self, subject: str, result: RepositoryResult) -> None:
         planned = [t for t in result.tags if t.status is Status.NOT_ATTEMPTED]
