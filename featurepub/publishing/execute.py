@@ -406,8 +406,10 @@ def execute(
     staging: list[Future[None]] = []
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
         if not options.dry_run and (options.force or pushed_collection != plan.collection.manifest.digest):
-            # No collection yet: its repository holds nothing worth a HEAD (the blobs are small).
-            probe = collection is None or pushed_collection is not None
+            # No collection yet and no feature repository: a new namespace, whose repository holds
+            # nothing worth a HEAD. With feature repositories, an earlier run that stopped may have
+            # put the collection's blobs up already.
+            probe = collection is None or pushed_collection is not None or bool(state.existing_repositories)
             stage = partial(run.stage_collection_blobs, plan.namespace, plan.collection, probe)
             run.on_feature_published = _once(lambda: staging.append(pool.submit(stage)))
         report.features = list(pool.map(run.publish_feature, plan.features))
