@@ -2,12 +2,15 @@
 
 Bodies are forwarded in 1 MiB pieces, so a 500 MiB upload does not inflate the bench's
 own memory; only chunked bodies (the reference CLI sends manifests that way) are buffered.
+With `bytes_per_second`, each upload body is forwarded no faster than that (a slow uplink).
 """
 
 from __future__ import annotations
 
 import http.client
+import sys
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,15 +20,23 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgra
 PIECE = 1024 * 1024
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return  # a client that went away before its answer (an interrupted publish)
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class CountingProxy:
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, bytes_per_second: float | None = None) -> None:
         self.upstream_port = upstream_port
+        self.bytes_per_second = bytes_per_second
         self.requests = 0
         self.body_bytes = 0
         self.blob_bytes = 0
         self.by_method: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -79,11 +90,20 @@ class CountingProxy:
                 else:
                     remaining = length
                     while remaining > 0:
-                        piece = self.rfile.read(min(PIECE, remaining))
+                        try:
+                            piece = self.rfile.read(min(PIECE, remaining))
+                        except OSError:  # reset by the client
+                            piece = b""
                         if not piece:
                             break
                         upstream.send(piece)
                         remaining -= len(piece)
+                        if proxy.bytes_per_second:
+                            time.sleep(len(piece) / proxy.bytes_per_second)
+                    if remaining > 0:  # the client went away mid-body: so does the request
+                        upstream.close()
+                        self.close_connection = True
+                        return
                 proxy._count(self.command, self.path, length)
                 response = upstream.getresponse()
                 body = response.read()

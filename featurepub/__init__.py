@@ -26,12 +26,14 @@ if TYPE_CHECKING:
         push_layout,
         validate,
     )
+    from featurepub.cancel import Cancellation
     from featurepub.errors import (
         AuthError,
         CredentialError,
         FeatureError,
         FeaturepubError,
         InputError,
+        Interrupted,
         RegistryError,
     )
     from featurepub.features.collection import Collection
@@ -74,10 +76,13 @@ _EXPORTS = {
     "RegistryError": "featurepub.errors",
     "AuthError": "featurepub.errors",
     "CredentialError": "featurepub.errors",
+    "Interrupted": "featurepub.errors",
+    "Cancellation": "featurepub.cancel",
 }
 
 __all__ = [
     "AuthError",
+    "Cancellation",
     "Collection",
     "CredentialError",
     "DocsResult",
@@ -86,6 +91,7 @@ __all__ = [
     "FeaturepubError",
     "InputError",
     "InspectResult",
+    "Interrupted",
     "LayoutPushReport",
     "PackageResult",
     "PublishReport",

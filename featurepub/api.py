@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from typing_extensions import Unpack
 
+from featurepub.cancel import Cancellation
 from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
@@ -77,6 +79,21 @@ def _transport(host: str, connection: Connection) -> TransportOptions:
     return options
 
 
+def _interruptible(connection: Connection, cancel: Cancellation) -> Connection:
+    """The connection with a retry policy whose waits end at once when `cancel` is cancelled."""
+    policy = connection.get("retry") or RetryPolicy()
+    sleep = policy.sleep
+
+    def checked(seconds: float) -> None:
+        cancel.check()
+        sleep(seconds)
+        cancel.check()
+
+    interruptible: Connection = {**connection}
+    interruptible["retry"] = replace(policy, sleep=cancel.sleep if sleep is time.sleep else checked)
+    return interruptible
+
+
 def _credentials(host: str, connection: Connection) -> CredentialChain | None:
     username, password = connection.get("username"), connection.get("password")
     credentials = connection.get("credentials")
@@ -136,6 +153,7 @@ def publish(
     keep_going: bool = False,
     listener: Listener = ignore,
     schema_validation: bool = True,
+    cancel: Cancellation | None = None,
     **connection: Unpack[Connection],
 ) -> PublishReport:
     """Validate, package and publish every feature under `path`; returns the report.
@@ -143,15 +161,20 @@ def publish(
     Invalid input raises before anything is pushed (or asked of the registry). Validation
     warnings go to `listener` as WARNING events. Registry failures are recorded per feature
     in the report (`report.ok` says whether everything is in place).
+    `cancel.cancel()` (from another thread) stops the run within moments: requests in flight are
+    broken off, nothing new starts, and the report says what was published and what was
+    interrupted (`report.interrupted`); publishing again finishes the job.
     """
+    cancel = cancel or Cancellation()
     collection = load(path, schema_validation=schema_validation)
     for warning in collection.warnings:
         listener(Event(EventKind.WARNING, warning.path.parent.name, detail=str(warning)))
     host = parse_registry(registry) if registry else None
     namespace = check_names(collection, namespace, registry=host)
-    target = open_target(registry=registry, layout=layout, **connection)
+    target = open_target(registry=registry, layout=layout, **_interruptible(connection, cancel))
     try:
         with (
+            cancel.on_cancel(target.abort),
             tempfile.TemporaryDirectory(prefix="featurepub-") as workdir,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-state") as background,
         ):
@@ -161,7 +184,7 @@ def publish(
             options = PublishOptions(
                 force=force, dry_run=dry_run, keep_going=keep_going, concurrency=target.concurrency
             )
-            return execute(plan, target, options, listener, state.result())
+            return execute(plan, target, options, listener, state.result(), cancel)
     finally:
         target.close()
 
@@ -218,24 +241,29 @@ def push_layout(
     dry_run: bool = False,
     keep_going: bool = False,
     listener: Listener = ignore,
+    cancel: Cancellation | None = None,
     **connection: Unpack[Connection],
 ) -> LayoutPushReport:
-    """Push the descriptors of an OCI layout to `registry` by their ref names (all, or `refs`)."""
+    """Push the descriptors of an OCI layout to `registry` by their ref names (all, or `refs`);
+    `cancel` stops it as it stops `publish`."""
     from featurepub.publishing.layout_push import push_layout as run
 
-    target = open_registry(registry, **connection)
+    cancel = cancel or Cancellation()
+    target = open_registry(registry, **_interruptible(connection, cancel))
     try:
-        return run(
-            Path(layout),
-            target,
-            namespace,
-            refs=refs,
-            repository=repository,
-            force=force,
-            dry_run=dry_run,
-            keep_going=keep_going,
-            emit=listener,
-        )
+        with cancel.on_cancel(target.abort):
+            return run(
+                Path(layout),
+                target,
+                namespace,
+                refs=refs,
+                repository=repository,
+                force=force,
+                dry_run=dry_run,
+                keep_going=keep_going,
+                emit=listener,
+                cancel=cancel,
+            )
     finally:
         target.close()
 

@@ -19,6 +19,7 @@ EXIT_INCOMPLETE = 1  # the run finished but something was not published
 EXIT_INVALID = 2  # bad input: features, references, config, command line
 EXIT_AUTH = 3  # credentials missing or refused
 EXIT_REGISTRY = 4  # the registry (or the network to it) failed or refused
+EXIT_INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C); the CLI exits 143 for SIGTERM (128 + the signal)
 
 
 class FeaturepubError(Exception):
@@ -36,6 +37,12 @@ class FeaturepubError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class Interrupted(FeaturepubError):
+    """The run was asked to stop (featurepub.cancel.Cancellation); raised by the step it stopped."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class InputError(FeaturepubError):

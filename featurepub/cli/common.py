@@ -10,7 +10,8 @@ import typer
 EXIT_CODES_HELP = (
     "Exit codes: 0 everything published (or already there); 1 something was not published (see the "
     "report); 2 invalid input (features, names, config, options), nothing pushed; 3 credentials missing "
-    "or refused; 4 the registry or network failed. With 3 and 4 the report still says what was published."
+    "or refused; 4 the registry or network failed; 130 (143) interrupted by Ctrl-C/SIGINT (SIGTERM). With "
+    "3, 4, 130 and 143 the report still says what was published, and publishing again finishes the job."
 )
 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the result.")]
@@ -73,12 +74,12 @@ PathArgument = Annotated[
 ]
 
 
-def fail(error: Exception, quiet: bool = False) -> NoReturn:
-    """Print a FeaturepubError as one clear line (plus a hint) and exit with its code."""
+def fail(error: Exception, quiet: bool = False, code: int | None = None) -> NoReturn:
+    """Print a FeaturepubError as one clear line (plus a hint) and exit with its code (or `code`)."""
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError
 
     if not isinstance(error, FeaturepubError):
         raise error
     Console(quiet=quiet).error(error)
-    raise typer.Exit(error.exit_code)
+    raise typer.Exit(error.exit_code if code is None else code)

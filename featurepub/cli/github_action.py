@@ -195,6 +195,7 @@ _STATUS_ICON = {
     "skipped": "⚠️",
     "failed": "❌",
     "not-attempted": "⏸️",
+    "interrupted": "⏹️",
 }
 
 

@@ -117,36 +117,44 @@ def push_layout(
     repository; a bare <tag> (oras, skopeo) needs --repository. A descriptor without a ref name is
     never pushed: nothing is guessed. Every blob is checked before anything is pushed, and the order
     is publish's: blobs, exact versions, other tags, latest, the collection last. Prints the JSON
-    report on stdout.
+    report on stdout. Ctrl-C or SIGTERM stops it as it stops `publish` (exit 130 or 143, report written).
     """
     from featurepub.api import push_layout as run
+    from featurepub.cli.interrupt import Interruptible
     from featurepub.cli.output import Console, human_size
     from featurepub.errors import FeaturepubError, InputError
 
     console = Console(quiet=quiet, verbose=verbose)
     if namespace is None:
         fail(InputError("--namespace is required", hint="the namespace given to `publish --layout`"), quiet)
+    interruptible = Interruptible(console)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
-        report = run(
-            layout,
-            registry=registry,
-            namespace=namespace,
-            refs=ref or [],
-            repository=repository,
-            force=force,
-            dry_run=dry_run,
-            keep_going=keep_going,
-            listener=console.event,
-            **network_keywords(retries, retry_time, timeout, connect_timeout),
-            **connection,
+        report = interruptible.run(
+            lambda: run(
+                layout,
+                registry=registry,
+                namespace=namespace,
+                refs=ref or [],
+                repository=repository,
+                force=force,
+                dry_run=dry_run,
+                keep_going=keep_going,
+                listener=console.event,
+                cancel=interruptible.cancel,
+                **network_keywords(retries, retry_time, timeout, connect_timeout),
+                **connection,
+            )
         )
     except FeaturepubError as exc:
-        fail(exc, quiet)
+        fail(exc, quiet, interruptible.exit_code)
+    text = json.dumps(report.to_json(), indent=2)
+    if report_file is not None:  # first: after Ctrl-C the reader of stdout may be gone already
+        report_file.write_text(text + "\n", encoding="utf-8")
     counts: dict[str, int] = {}
     for result in report.results:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
-    verdict = console.paint("done", "green") if report.ok else console.paint("INCOMPLETE", "red", "bold")
+    verdict = console.verdict(report.ok, report.interrupted)
     parts = ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
     console.info(
         f"{verdict}: {len(report.results)} refs to {report.target} ({parts}), "
@@ -154,12 +162,8 @@ def push_layout(
     )
     if report.ignored:
         console.info(f"not pushed: {len(report.ignored)} descriptors without a ref name")
-    text = json.dumps(report.to_json(), indent=2)
     print(text)
-    if report_file is not None:
-        report_file.write_text(text + "\n", encoding="utf-8")
-    if not report.ok:
-        raise typer.Exit(report.exit_code)
+    interruptible.exit(report)
 
 
 def register(app: typer.Typer) -> None:

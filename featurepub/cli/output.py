@@ -188,13 +188,26 @@ class Console:
         elif event.kind in (EventKind.UNCHANGED, EventKind.SKIPPED):
             style = "dim" if event.kind is EventKind.UNCHANGED else "yellow"
             self.info(f"{where}: {self.paint(event.kind.value, style)}: {event.detail}")
+        elif event.kind is EventKind.TAG_REPAIRED:
+            self.info(f"{where}: {self.paint('moved tag', 'yellow')} {event.detail} (another publish ran at once)")
         elif event.kind is EventKind.FAILED:
             self._end_bar()
             self.info(f"{where}: {self.paint('FAILED', 'red', 'bold')}: {event.detail}")
+        elif event.kind is EventKind.INTERRUPTED:
+            self._end_bar()
+            self.info(f"{where}: {self.paint('interrupted', 'yellow')}")
         elif event.kind is EventKind.PLANNED:
             self.info(f"{where}: would push tags {event.detail}")
         elif event.kind is EventKind.WARNING:
             self.warning(event.detail)
+
+    def verdict(self, ok: bool, interrupted: str | None) -> str:
+        """The word a summary starts with: done, INCOMPLETE, or INTERRUPTED (and by what)."""
+        if ok:
+            return self.paint("done", "green")
+        if interrupted:
+            return self.paint(f"INTERRUPTED ({interrupted})", "yellow", "bold")
+        return self.paint("INCOMPLETE", "red", "bold")
 
     def summary(self, report: PublishReport) -> None:
         """One line per repository with what happened to each tag, then the verdict."""
@@ -209,13 +222,15 @@ class Console:
         for feature in report.features:
             counts[feature.status] = counts.get(feature.status, 0) + 1
         parts = [f"{n} {status.value}" for status, n in counts.items()]
-        verdict = self.paint("done", "green") if report.ok else self.paint("INCOMPLETE", "red", "bold")
+        verdict = self.verdict(report.ok, report.interrupted)
         self.info(
             f"{verdict}: {len(report.features)} features to {report.target} ({', '.join(parts) or 'none'}), "
             f"{human_size(report.bytes_uploaded)} uploaded"
         )
         if report.collection is not None and report.collection.note and not report.ok:
             self.info(f"collection {report.collection.repository}: {report.collection.note}")
+        if report.interrupted and not report.ok:
+            self.info("what is marked published is in place; publish again to finish the rest")
 
 
 def _tag_account(result: RepositoryResult) -> str:

@@ -88,44 +88,53 @@ def publish(
     highest release in that range (a prerelease moves no floating tag). An existing
     X.Y.Z is left alone (reported as unchanged or skipped) unless --force. Prints the
     reference CLI's JSON ({"<id>": {"publishedTags", "digest", "version"}}) on stdout.
+
+    Ctrl-C or SIGTERM stops the run within moments: uploads and tag pushes under way are broken
+    off, nothing new starts, the summary and --report say what was published, and the exit code
+    is 130 (143 for SIGTERM). Publishing again finishes the job.
     """
     from featurepub.api import publish as run_publish
+    from featurepub.cli.interrupt import Interruptible
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError, InputError
 
     console = Console(quiet=quiet, verbose=verbose)
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
+    interruptible = Interruptible(console)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
         if config is None and layout is None:
             from featurepub.config import find_config
 
             config = find_config(Path.cwd())
-        report = run_publish(
-            path,
-            registry=None if layout else registry,
-            namespace=namespace,
-            layout=layout,
-            force=force,
-            dry_run=dry_run,
-            keep_going=keep_going,
-            profile=profile,
-            config=config,
-            listener=console.event,
-            log=console.request_log,
-            **network_keywords(retries, retry_time, timeout, connect_timeout),
-            schema_validation=schema_validation,
-            **connection,
+        report = interruptible.run(
+            lambda: run_publish(
+                path,
+                registry=None if layout else registry,
+                namespace=namespace,
+                layout=layout,
+                force=force,
+                dry_run=dry_run,
+                keep_going=keep_going,
+                profile=profile,
+                config=config,
+                listener=console.event,
+                log=console.request_log,
+                **network_keywords(retries, retry_time, timeout, connect_timeout),
+                schema_validation=schema_validation,
+                cancel=interruptible.cancel,
+                **connection,
+            )
         )
     except FeaturepubError as exc:
-        fail(exc, quiet)
-    console.summary(report)
-    print(json.dumps(report.to_json(), indent=2))
+        fail(exc, quiet, interruptible.exit_code)
+    # The report file first: after Ctrl-C the reader of stdout may be gone already.
     if report_file is not None:
         report_file.write_text(json.dumps(report.summary_json(), indent=2) + "\n", encoding="utf-8")
-    if not report.ok:
-        raise typer.Exit(report.exit_code)
+    console.summary(report)
+    print(json.dumps(report.to_json(), indent=2))
+    interruptible.exit(report)
 
 
 def register(app: typer.Typer) -> None:

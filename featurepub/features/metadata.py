@@ -15,9 +15,10 @@ MAX_METADATA_BYTES = 1024 * 1024
 # the serialiser's stack, so they are refused with a clear line instead.
 MAX_DEPTH = 64
 
-# JSONC tokens: a string, a comment (an unclosed one runs to the end, and is kept so it fails), one of `,` `]` `}`, or a run
-# of anything else. Every alternative matches in one forward pass, so no text makes it backtrack:
-# the metadata is untrusted, and a nested-quantifier pattern would hang on `, //, //, ...`.
+# JSONC tokens: a string, a comment (an unclosed one runs to the end, kept so that it fails), one of
+# `,` `]` `}`, or a run of anything else. Every alternative matches in one forward pass, so no text
+# makes it backtrack: the metadata is untrusted, and a nested-quantifier pattern would hang on
+# `, //, //, ...`.
 _JSONC_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|//[^\n]*|/\*(?:[^*]|\*(?!/))*(?:\*/)?|[,\]}]|[^"/,\]}]+|/')
 _NOT_NEWLINE = re.compile(r"[^\n]")
 

@@ -14,9 +14,11 @@ class EventKind(str, Enum):
     BLOB_PROGRESS = "blob-progress"  # `size` more bytes were sent
     BLOB_DONE = "blob-done"
     TAG_PUSHED = "tag-pushed"
+    TAG_REPAIRED = "tag-repaired"  # a floating tag set to the highest version (`detail`: "1 -> 1.2.0")
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the run was stopped while this repository was under way
     PLANNED = "planned"
     WARNING = "warning"  # a validation warning; `detail` is the whole line (file: what (why))
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from featurepub.errors import ContentError, FeaturepubError, InputError
+from featurepub.cancel import Cancellation
+from featurepub.errors import EXIT_INTERRUPTED, ContentError, FeaturepubError, InputError
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
 from featurepub.oci.digest import file_digest
@@ -31,7 +32,7 @@ from featurepub.oci.document import MAX_MANIFEST_BYTES, Document, parse_document
 from featurepub.oci.layout import INDEX_FILE, MARKER_FILE, blob_path, read_index, ref_name
 from featurepub.oci.manifest import Manifest
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
-from featurepub.publishing.report import Status
+from featurepub.publishing.report import INCOMPLETE, Status
 from featurepub.reference import has_explicit_registry, is_valid_tag, parse_repository
 from featurepub.targets.base import Target
 
@@ -91,15 +92,18 @@ class LayoutPushReport:
     results: list[RefResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # descriptors without a ref name, by digest
     dry_run: bool = False
+    interrupted: str | None = None  # why the push was stopped before it finished (e.g. "SIGINT")
 
     @property
     def ok(self) -> bool:
-        return all(r.status not in (Status.FAILED, Status.NOT_ATTEMPTED) for r in self.results)
+        return all(r.status not in INCOMPLETE for r in self.results)
 
     @property
     def exit_code(self) -> int:
         if self.ok:
             return 0
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         return next((r.error_exit_code for r in self.results if r.error_exit_code), 1)
 
     @property
@@ -113,6 +117,7 @@ class LayoutPushReport:
             "target": self.target,
             "namespace": self.namespace,
             "dryRun": self.dry_run,
+            "interrupted": self.interrupted,
             "bytesUploaded": self.bytes_uploaded,
             "refs": [r.to_json() for r in self.results],
             "ignored": list(self.ignored),
@@ -306,7 +311,9 @@ def push_layout(
     dry_run: bool = False,
     keep_going: bool = False,
     emit: Listener = ignore,
+    cancel: Cancellation | None = None,
 ) -> LayoutPushReport:
+    cancel = cancel or Cancellation()
     layout = OciLayout(layout_dir)
     items, ignored = select(layout, namespace, refs, repository)
     # Check every blob of every selected descriptor before anything is pushed.
@@ -320,16 +327,23 @@ def push_layout(
     for item in items:
         result = RefResult(item.ref_name, item.repository, item.tag, item.descriptor.digest)
         report.results.append(result)
-        if stopped:
+        if stopped or cancel.cancelled:
+            result.note = "the run was interrupted before this began" if cancel.cancelled else None
             continue
         try:
             _push_one(item, closures[item.descriptor.digest], target, result, held_back, force, dry_run, emit)
         except FeaturepubError as exc:
+            if cancel.cancelled:  # the step that was cut short; what it pushed is in place
+                result.status, result.note = Status.INTERRUPTED, "interrupted; a re-run finishes it"
+                emit(Event(EventKind.INTERRUPTED, _subject(item), item.repository, result.note))
+                continue
             result.status = Status.FAILED
             result.error = str(exc)
             result.error_exit_code = exc.exit_code
             emit(Event(EventKind.FAILED, _subject(item), item.repository, str(exc)))
             stopped = not keep_going
+    if cancel.cancelled:
+        report.interrupted = cancel.reason
     return report
 
 

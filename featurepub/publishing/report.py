@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from featurepub.errors import EXIT_INCOMPLETE, EXIT_INTERRUPTED
+
 
 class Status(str, Enum):
     PUBLISHED = "published"
@@ -14,6 +16,10 @@ class Status(str, Enum):
     FAILED = "failed"
     NOT_ATTEMPTED = "not-attempted"  # an earlier step failed, or the run stopped
     PLANNED = "planned"  # --dry-run
+    INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C, SIGTERM) while this was under way
+
+
+INCOMPLETE = frozenset({Status.FAILED, Status.NOT_ATTEMPTED, Status.INTERRUPTED})
 
 
 @dataclass
@@ -48,14 +54,21 @@ class FeatureResult:
     @property
     def status(self) -> Status:
         statuses = {r.status for r in self.repositories}
-        for worst in (Status.FAILED, Status.NOT_ATTEMPTED, Status.SKIPPED, Status.PLANNED, Status.PUBLISHED):
+        for worst in (
+            Status.FAILED,
+            Status.INTERRUPTED,
+            Status.NOT_ATTEMPTED,
+            Status.SKIPPED,
+            Status.PLANNED,
+            Status.PUBLISHED,
+        ):
             if worst in statuses:
                 return worst
         return Status.UNCHANGED
 
     @property
     def ok(self) -> bool:
-        return self.status not in (Status.FAILED, Status.NOT_ATTEMPTED)
+        return self.status not in INCOMPLETE
 
     @property
     def primary(self) -> RepositoryResult:
@@ -69,24 +82,25 @@ class PublishReport:
     features: list[FeatureResult] = field(default_factory=list)
     collection: RepositoryResult | None = None
     dry_run: bool = False
+    interrupted: str | None = None  # why the run was stopped before it finished (e.g. "SIGINT")
 
     @property
     def ok(self) -> bool:
-        collection_ok = self.collection is None or self.collection.status not in (
-            Status.FAILED,
-            Status.NOT_ATTEMPTED,
-        )
+        collection_ok = self.collection is None or self.collection.status not in INCOMPLETE
         return collection_ok and all(f.ok for f in self.features)
 
     @property
     def exit_code(self) -> int:
-        """0 when everything is in place, else the code of the first failure (3 auth, 4 registry, 1 other)."""
+        """0 when everything is in place; 130 when the run was stopped; else the code of the first
+        failure (3 auth, 4 registry, 1 other)."""
         if self.ok:
             return 0
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         results = [r for f in self.features for r in f.repositories]
         if self.collection is not None:
             results.append(self.collection)
-        return next((r.error_exit_code for r in results if r.error_exit_code), 1)
+        return next((r.error_exit_code for r in results if r.error_exit_code), EXIT_INCOMPLETE)
 
     @property
     def bytes_uploaded(self) -> int:
@@ -114,6 +128,7 @@ class PublishReport:
             "target": self.target,
             "namespace": self.namespace,
             "dryRun": self.dry_run,
+            "interrupted": self.interrupted,
             "bytesUploaded": self.bytes_uploaded,
             "features": self.to_json(),
             "collection": _repository_json(self.collection) if self.collection else None,

@@ -13,12 +13,16 @@ import semver
 
 
 def _releases(tags: Iterable[str]) -> list[semver.Version]:
-    found = []
+    return list(_releases_by_tag(tags))
+
+
+def _releases_by_tag(tags: Iterable[str]) -> dict[semver.Version, str]:
+    found = {}
     for tag in tags:
         if semver.Version.is_valid(tag):
             version = semver.Version.parse(tag)
             if not version.prerelease and not version.build:
-                found.append(version)
+                found[version] = tag
     return found
 
 
@@ -39,3 +43,15 @@ def floating_tags(version: str, existing: Iterable[str]) -> list[str]:
 
 def tags_for(version: str, existing: Iterable[str]) -> list[str]:
     return [version, *floating_tags(version, existing)]
+
+
+def highest_in_range(floating: str, tags: Iterable[str]) -> str | None:
+    """The exact tag a floating tag (`X.Y`, `X` or `latest`) should point at among `tags`: the
+    highest release in its range; None when there is none (or `floating` is not a floating tag)."""
+    parts = floating.split(".")
+    if floating != "latest" and not (len(parts) <= 2 and all(p.isdigit() for p in parts)):
+        return None
+    prefix = () if floating == "latest" else tuple(int(p) for p in parts)
+    releases = _releases_by_tag(tags)
+    in_range = [v for v in releases if (v.major, v.minor)[: len(prefix)] == prefix]
+    return releases[max(in_range)] if in_range else None

@@ -48,4 +48,9 @@ class Target(Protocol):
 
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str: ...
 
+    def abort(self) -> None:
+        """Make work in flight fail at once (called from another thread when a run is cancelled);
+        the target takes no more requests afterwards."""
+        ...
+
     def close(self) -> None: ...

@@ -129,6 +129,9 @@ class LayoutTarget:
         temp.write_bytes(canonical_json(self._index))
         os.replace(temp, self.root / INDEX_FILE)
 
+    def abort(self) -> None:
+        """Nothing to break off: each write is local and short, and a run checks between them."""
+
     def close(self) -> None:
         if not (self.root / INDEX_FILE).exists():
             self._write_index()

@@ -19,6 +19,7 @@ from featurepub.oci.manifest import Manifest
 from featurepub.reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from featurepub.registry.auth import RegistryAuth
 from featurepub.registry.client import RegistryClient
+from featurepub.registry.connections import OpenSockets
 from featurepub.registry.profiles import Profile, check_depth, explain, profile_for_host
 from featurepub.registry.recovery import upload_with_recovery
 from featurepub.registry.retry import RetryPolicy
@@ -46,6 +47,9 @@ class RegistryTarget:
         self.auth = RegistryAuth(lookup.credential, push=push, host=api_host)
         plain = is_loopback(registry) or registry in options.insecure_hosts
         self.http: httpx.Client = make_http_client(options, self.auth)
+        self._sockets = OpenSockets()  # so that `abort` can break off requests in flight
+        hooks = self.http.event_hooks
+        self.http.event_hooks = {**hooks, "request": [*hooks.get("request", []), self._sockets.watch]}
         self.client = RegistryClient(
             registry,
             self.http,
@@ -133,6 +137,9 @@ class RegistryTarget:
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
         with self._explained(repository):
             return self.client.put_manifest(repository, tag, manifest)
+
+    def abort(self) -> None:
+        self._sockets.break_all()
 
     def close(self) -> None:
         self.http.close()

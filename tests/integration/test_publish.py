@@ -286,11 +286,13 @@ def test_fresh_publish_needs_few_requests(
     run = featurepub("publish", samples, "-r", proxy.host, "-n", namespace)
     assert run.code == 0, run.stderr
     # New repositories (the catalog says so) are not probed: per repository the config blob is
-    # mounted or uploaded, the layer uploaded (POST, PUT) and four tags pushed.
-    assert not proxy.requests("GET", "/tags/list")
+    # mounted or uploaded, the layer uploaded (POST, PUT) and four tags pushed. The tags are listed
+    # once, after the floating tags went up (another run may have pushed another version meanwhile).
+    listed = [r.path for r in proxy.requests("GET", "/tags/list")]
+    assert len(listed) == len(set(listed)) == 6  # five features, one legacy id; not the collection
     # Only the collection's repository (the namespace itself, which the catalog page does not
     # cover) checks its blobs first.
     assert {r.path.split("/blobs/")[0] for r in proxy.requests("HEAD", "/blobs/")} <= {f"/v2/{namespace}"}
     assert len(proxy.requests("GET", "/_catalog")) == 1
     repositories = 7  # five features, one legacy id, the collection
-    assert len(proxy.requests()) <= 8 * repositories
+    assert len(proxy.requests()) <= 8 * repositories + len(listed)

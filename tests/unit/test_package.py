@@ -14,6 +14,7 @@ import featurepub
 
 EXPECTED = [
     "AuthError",
+    "Cancellation",
     "Collection",
     "CredentialError",
     "DocsResult",
@@ -22,6 +23,7 @@ EXPECTED = [
     "FeaturepubError",
     "InputError",
     "InspectResult",
+    "Interrupted",
     "LayoutPushReport",
     "PackageResult",
     "PublishReport",

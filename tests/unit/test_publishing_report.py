@@ -9,12 +9,14 @@ import pytest
 from featurepub.errors import (
     EXIT_AUTH,
     EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_REGISTRY,
     AuthError,
     ConfigError,
     FeatureError,
     FeaturepubError,
+    Interrupted,
     InvalidReferenceError,
     Problem,
     RegistryContext,
@@ -39,12 +41,14 @@ def repo(name: str, status: Status, *tags: tuple[str, Status], uploaded: int = 0
         ([Status.PUBLISHED, Status.NOT_ATTEMPTED], Status.NOT_ATTEMPTED),
         ([Status.NOT_ATTEMPTED, Status.FAILED, Status.PUBLISHED], Status.FAILED),
         ([Status.PLANNED, Status.UNCHANGED], Status.PLANNED),
+        ([Status.PUBLISHED, Status.INTERRUPTED, Status.NOT_ATTEMPTED], Status.INTERRUPTED),
+        ([Status.INTERRUPTED, Status.FAILED], Status.FAILED),
     ],
 )
 def test_feature_status_is_the_worst_repository_status(statuses: list[Status], expected: Status) -> None:
     result = FeatureResult("f", "1.0.0", DIGEST, 1, [repo(f"ns/r{i}", s) for i, s in enumerate(statuses)])
     assert result.status is expected
-    assert result.ok is (expected not in (Status.FAILED, Status.NOT_ATTEMPTED))
+    assert result.ok is (expected not in (Status.FAILED, Status.NOT_ATTEMPTED, Status.INTERRUPTED))
 
 
 def test_report_json_has_the_reference_cli_shape() -> None:
@@ -96,8 +100,32 @@ def test_report_ok_depends_on_collection_too() -> None:
     assert report.ok
 
 
+def test_an_interrupted_report_exits_130_unless_everything_is_in_place() -> None:
+    cut = repo("ns/f", Status.INTERRUPTED, ("1.0.0", Status.PUBLISHED), ("1.0", Status.INTERRUPTED))
+    report = PublishReport("t", "ns", [FeatureResult("f", "1.0.0", DIGEST, 1, [cut])], interrupted="SIGINT")
+    report.collection = repo("ns", Status.NOT_ATTEMPTED)
+    assert not report.ok
+    assert report.exit_code == EXIT_INTERRUPTED == Interrupted("x").exit_code == 130
+    summary = report.summary_json()
+    assert summary["interrupted"] == "SIGINT"
+    assert summary["features"]["f"]["status"] == "interrupted"
+    assert summary["features"]["f"]["publishedTags"] == ["1.0.0"]
+    assert summary["features"]["f"]["repositories"][0]["tags"] == {"1.0.0": "published", "1.0": "interrupted"}
+    done = PublishReport("t", "ns", [FeatureResult("f", "1.0.0", DIGEST, 1, [repo("ns/f", Status.PUBLISHED)])])
+    done.interrupted = "SIGINT"  # stopped after the last step: nothing is missing
+    assert done.ok and done.exit_code == 0
+
+
 def test_status_values_are_strings() -> None:
-    assert [s.value for s in Status] == ["published", "unchanged", "skipped", "failed", "not-attempted", "planned"]
+    assert [s.value for s in Status] == [
+        "published",
+        "unchanged",
+        "skipped",
+        "failed",
+        "not-attempted",
+        "planned",
+        "interrupted",
+    ]
     assert Status("skipped") is Status.SKIPPED
 
 

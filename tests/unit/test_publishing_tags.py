@@ -7,7 +7,7 @@ import semver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featurepub.publishing.tags import floating_tags, tags_for
+from featurepub.publishing.tags import floating_tags, highest_in_range, tags_for
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,31 @@ def test_latest_iff_highest_release(
 @given(st.lists(_RELEASE | _PRERELEASE, max_size=6), _PRERELEASE)
 def test_prerelease_gets_only_its_own_tag(existing: list[semver.Version], version: semver.Version) -> None:
     assert tags_for(str(version), [str(e) for e in existing]) == [str(version)]
+
+
+@pytest.mark.parametrize(
+    ("floating", "tags", "expected"),
+    [
+        pytest.param("latest", ["1.1.0", "1.2.0", "1", "latest"], "1.2.0", id="latest"),
+        pytest.param("1", ["1.1.0", "1.10.0", "1.9.3", "2.0.0"], "1.10.0", id="major, numeric order"),
+        pytest.param("1.1", ["1.1.0", "1.1.2", "1.2.0", "1.1.10"], "1.1.10", id="minor"),
+        pytest.param("2", ["1.1.0", "2.0.0-rc.1"], None, id="prereleases do not count"),
+        pytest.param("latest", ["1.0.0", "3.0.0+build", "v2.0.0"], "1.0.0", id="only plain releases"),
+        pytest.param("1.2.3", ["1.2.3"], None, id="an exact version is not floating"),
+        pytest.param("main", ["1.0.0"], None, id="not a version tag"),
+        pytest.param("latest", [], None, id="nothing published"),
+    ],
+)
+def test_highest_in_range(floating: str, tags: list[str], expected: str | None) -> None:
+    assert highest_in_range(floating, tags) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=8))
+def test_each_floating_tag_a_version_gets_names_that_version_as_the_highest(
+    versions: list[tuple[int, int, int]],
+) -> None:
+    tags = [".".join(map(str, v)) for v in versions]
+    version = tags[-1]
+    for floating in floating_tags(version, tags[:-1]):
+        assert highest_in_range(floating, tags) == version
