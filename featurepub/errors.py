@@ -96,6 +96,7 @@ class FeatureError(InputError):
     ) -> None:
         count = len(problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the {subject}")
+        self.subject = subject
         self.problems = problems
         self.warnings = warnings or []
 

@@ -53,7 +53,7 @@ def validate(
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
     if not result.ok:
-        fail(FeatureError(list(result.problems), list(result.warnings), subject=result.kind.plural))
+        fail(FeatureError(list(result.problems), list(result.warnings), subject=result.subject))
     _warn(result.warnings)
     if not quiet:
         for feature in result.features:

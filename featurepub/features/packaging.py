@@ -23,6 +23,7 @@ class ValidationResult:
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...] = ()
     kind: ArtifactKind = FEATURE
+    subject: str = "features"  # what the problems were found in: "features", "templates" or both
 
     @property
     def ok(self) -> bool:
@@ -53,8 +54,10 @@ def validate_path(path: Path, *, schema_validation: bool = True) -> ValidationRe
     try:
         collection = load_collection(path, schema_validation=schema_validation)
     except FeatureError as exc:
-        return ValidationResult(path, (), tuple(exc.problems), tuple(exc.warnings), detect_kind(path))
-    return ValidationResult(path, collection.features, (), collection.warnings, collection.kind)
+        problems, warnings = tuple(exc.problems), tuple(exc.warnings)
+        return ValidationResult(path, (), problems, warnings, detect_kind(path), exc.subject)
+    kind = collection.kind
+    return ValidationResult(path, collection.features, (), collection.warnings, kind, kind.plural)
 
 
 @dataclass(frozen=True)

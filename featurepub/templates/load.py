@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from featurepub.errors import Problem, Tier
@@ -18,6 +19,8 @@ def load_template(directory: Path, *, expected_id: str | None) -> tuple[Feature 
     """The template in `directory` (None when an ERROR-tier problem stops it) and every finding, all tiers."""
     metadata_path = directory / TEMPLATE.metadata_file
     metadata, problems = parse_metadata(metadata_path, TEMPLATE.name)
+    if not os.path.lexists(metadata_path):
+        return None, problems  # not a template at all: that one line says it
     if metadata is not None:
         problems = check_metadata(metadata, metadata_path, expected_id=expected_id)
     config, config_problems = read_config(directory)

@@ -85,7 +85,7 @@ def check_files(metadata: dict[str, Any], metadata_path: Path, tree: Tree) -> li
     optional = metadata.get("optionalPaths")
     if isinstance(optional, list):
         _optional_paths(optional, tree, findings)
-    options = metadata.get("options")
+    options = metadata.get("options", {})
     if isinstance(options, dict):
         _option_use(list(options), tree, findings)
     return findings.items
