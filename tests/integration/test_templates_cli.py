@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import featurepub as library
+from tests.integration.test_faults import PASSWORD, USER, assert_consistent, fast_retries
 from tests.support import templates
 from tests.support.consumers import skopeo_copy
+from tests.support.faults import ExpiringTokens, FaultInjector
+from tests.support.proxy import RegistryProxy
 from tests.support.publishing import featurepub, registry_tags
 from tests.support.registry import RegistryServer
 from tests.unit.featuretree import write_feature
@@ -194,3 +198,29 @@ def test_docs_for_features_still_need_a_namespace(tmp_path: Path) -> None:
     run = featurepub("docs", tmp_path)
     assert run.code == 2
     assert "a namespace is required" in run.stderr and "--namespace" in run.stderr
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_templates_publish_through_faults_completes(
+    seed: int,
+    sample: Path,
+    tmp_path: Path,
+    registry: RegistryServer,
+    make_proxy: Callable[..., RegistryProxy],
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The features' fault suite (tests/integration/test_faults.py), on templates: same retries, same order.
+    tokens = ExpiringTokens(USER, PASSWORD, max_uses=15)
+    faults = FaultInjector(seed)
+    proxy = make_proxy(tokens, faults)
+    tokens.realm = f"http://{proxy.host}/token"
+    monkeypatch.setenv("DEVCONTAINERS_OCI_AUTH", f"{proxy.host}|{USER}|{PASSWORD}")
+    report = library.publish(sample, registry=proxy.host, namespace=namespace, retry=fast_retries(seed))
+    assert report.ok, report.summary_json()
+    assert sum(faults.injected.values()) >= 5, faults.injected
+    for template in report.features:
+        digests = assert_consistent(registry, template.primary.repository)
+        assert digests[template.version] == template.digest
+    files = templates.apply(f"{registry.host}/{namespace}/static-site:1", tmp_path / "project")
+    assert "./site/index.html" in files

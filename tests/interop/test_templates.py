@@ -118,6 +118,27 @@ def _files_in_order_of(value: dict[str, Any], other: dict[str, Any]) -> dict[str
     return {**value, "files": list(other["files"])}
 
 
+def _in_our_order(reference: str | bytes, ours: str | bytes, *, indent: int | None = None) -> str:
+    """The reference's JSON text, byte for byte, but for its `files` array written in the order `ours` lists
+    them; both must list the same files. Only that array is rewritten: everything else stays the
+    reference's own serialisation (JSON.stringify's numbers, escapes and key order)."""
+    text = reference.decode("utf-8") if isinstance(reference, bytes) else reference
+    theirs_files, our_files = json.loads(text)["files"], json.loads(ours)["files"]
+    assert sorted(theirs_files) == sorted(our_files)
+
+    def array(files: list[str]) -> str:
+        if indent is None:
+            return json.dumps(files, separators=(",", ":"), ensure_ascii=False)
+        pad = " " * indent
+        items = ",\n".join(pad * 2 + json.dumps(name, ensure_ascii=False) for name in files)
+        return f"[\n{items}\n{pad}]"
+
+    separator = ":" if indent is None else ": "
+    old = f'"files"{separator}{array(theirs_files)}'
+    assert text.count(old) == 1
+    return text.replace(old, f'"files"{separator}{array(our_files)}')
+
+
 def test_metadata_is_the_reference_clis_up_to_the_order_of_files(published: Published) -> None:
     for template_id in templates.SAMPLE_TEMPLATE_IDS:
         ours = templates.metadata(published.ref(published.ours, template_id))
@@ -128,8 +149,7 @@ def test_metadata_is_the_reference_clis_up_to_the_order_of_files(published: Publ
             published.manifest(ns, f"/{template_id}", "latest") for ns in (published.ours, published.theirs)
         ]
         annotation, reference = (m["annotations"][mediatypes.ANNOTATION_METADATA] for m in manifests)
-        reordered = _files_in_order_of(json.loads(reference), json.loads(annotation))
-        assert annotation == json.dumps(reordered, separators=(",", ":"), ensure_ascii=False)
+        assert annotation == _in_our_order(reference, annotation)
         assert ours["fileCount"] == len(ours["files"]) == theirs["fileCount"]
     compose = templates.metadata(published.ref(published.ours, "node-postgres"))
     assert (compose["type"], compose["featureIds"]) == (
@@ -158,8 +178,7 @@ def test_manifests_and_packed_metadata_match_the_reference_clis(published: Publi
             _member(published.layer(ns, f"/{template_id}", version), "./devcontainer-template.json")
             for ns in (published.ours, published.theirs)
         ]
-        reordered = _files_in_order_of(json.loads(packed[1]), json.loads(packed[0]))
-        assert packed[0] == json.dumps(reordered, indent=4, ensure_ascii=False).encode("utf-8")
+        assert packed[0].decode("utf-8") == _in_our_order(packed[1], packed[0], indent=4)
         # The same content as the reference's layer: paths, bytes and executable bits.
         assert _contents(
             published.layer(published.ours, f"/{template_id}", version), skip="./devcontainer-template.json"
@@ -229,3 +248,85 @@ def test_a_republish_uploads_nothing(
     assert sorted(report["templates"]) == list(templates.SAMPLE_TEMPLATE_IDS)
     assert "features" not in report
     assert "4 templates to" in again.stderr
+
+
+TRICKY_METADATA = r"""// JSON with comments, as the reference CLI reads it
+{
+    "id": "tricky",
+    "10": "an integer-like key, which JavaScript lists first",
+    "version": "1.0.0",
+    "type": "written here, replaced when packaged",
+    "name": "Tricky \u00fc \"quoted\" \u2028",
+    "2": "another",
+    "options": {
+        "a": {"type": "string", "default": "x", "description": "tab\there"},
+        "0": {"type": "boolean", "default": "true"},
+    },
+    "number": 1.0, "big": 12345678901234567890, "small": 1e-7, "large": 1e21, "negative": -0.0,
+    "optionalPaths": ["tool/*", "lone/*", ".github/*", "nothing/*", "/*"],
+    "files": ["stale"],
+}
+"""
+TRICKY_CONFIG = """{
+    // the type: a Dockerfile
+    "build": {"dockerfile": "Dockerfile"},
+    "features": {
+        "GHCR.IO/Owner/Repo/Feature:1": {},
+        "./local": {},
+        "node": {},
+        "ghcr.io/a/b/d@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": {},
+        "localhost:5000/ns/x": {}
+    },
+    "containerEnv": {"A": "${templateOption:a}", "B": "${templateOption:0}"}
+}
+"""
+
+
+def test_tricky_metadata_is_published_as_the_reference_publishes_it(
+    tmp_path: Path, registry: RegistryServer, namespace: str
+) -> None:
+    folder = tmp_path / "src" / "tricky"
+    files = {
+        "devcontainer-template.json": TRICKY_METADATA.encode("utf-8"),
+        ".devcontainer/devcontainer.json": TRICKY_CONFIG.encode("utf-8"),
+        ".devcontainer/Dockerfile": b"FROM debian\n",
+        "tool/run.sh": b"#!/bin/sh\necho ${templateOption:a}\n",
+        "tool-notes.txt": b"the prefix tool matches this file too\n",
+        "lone/x/deep.txt": b"one file, two folders down\n",
+        ".github/workflows/a.yml": b"a\n",
+        ".github/b.yml": b"b\n",
+        "bytes.bin": bytes(range(256)),
+        "empty": b"",
+    }
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    (folder / "tool" / "run.sh").chmod(0o755)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "lone").symlink_to("../lone")
+    run = featurepub("publish", folder.parent, "-r", registry.host, "-n", f"{namespace}/fp")
+    assert run.code == 0, run.stderr
+    templates.reference_publish(folder.parent, registry.host, f"{namespace}/ref")
+    layout = Published(registry, f"{namespace}/fp", f"{namespace}/ref", folder.parent, {"tricky": "1.0.0"})
+    manifests = [layout.manifest(ns, "/tricky", "1.0.0") for ns in (layout.ours, layout.theirs)]
+    annotation, reference = (m["annotations"][mediatypes.ANNOTATION_METADATA] for m in manifests)
+    ours = json.loads(annotation)
+    assert annotation == _in_our_order(reference, annotation)
+    assert annotation.startswith('{"2":"another","10":')  # integer-like keys first, as JSON.stringify writes
+    assert '"big":12345678901234567000,' in annotation and '"small":1e-7,"large":1e+21,"negative":0,' in annotation
+    assert ours["optionalPaths"] == ["tool/*", "lone/x/deep.txt", ".github/*", "nothing/*", "/*"]
+    assert ours["featureIds"] == ["ghcr.io/owner/repo/feature", "ghcr.io/a/b/d", "localhost:5000/ns/x"]
+    assert "sub/lone/x/deep.txt" in ours["files"] and ours["type"] == "dockerfile"
+    packed = [
+        _member(layout.layer(ns, "/tricky", "1.0.0"), "./devcontainer-template.json")
+        for ns in (layout.ours, layout.theirs)
+    ]
+    assert packed[0].decode("utf-8") == _in_our_order(packed[1], packed[0], indent=4)
+    args = {"a": "A value", "0": "false"}
+    applied = [
+        templates.apply(layout.ref(ns, "tricky"), tmp_path / ns.rsplit("/", 1)[1], args)
+        for ns in (layout.ours, layout.theirs)
+    ]
+    assert sorted(applied[0]) == sorted(applied[1])
+    assert tree(tmp_path / "fp") == tree(tmp_path / "ref")
+    assert templates.metadata(layout.ref(layout.ours, "tricky")) == ours

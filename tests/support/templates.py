@@ -24,7 +24,7 @@ def reference_publish(src: Path, registry: str, namespace: str) -> dict[str, Any
     code, out, err = _run([DEVCONTAINER, "templates", "publish", "-r", registry, "-n", namespace, str(src)])
     if code != 0:
         raise ConsumerError(f"templates publish exited {code}: {out.strip()} {err.strip()[-2000:]}")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().split("\n")[-1])
     return result
 
 
@@ -42,7 +42,7 @@ def apply(
     code, out, err = _run([*command, "--tmp-dir", str(tmp)])
     if code != 0:
         raise ConsumerError(f"templates apply {ref} exited {code}: {out.strip()} {err.strip()[-2000:]}")
-    files: list[str] = json.loads(out.strip().splitlines()[-1])["files"]
+    files: list[str] = json.loads(out.strip().split("\n")[-1])["files"]
     return files
 
 
@@ -51,5 +51,5 @@ def metadata(ref: str) -> dict[str, Any]:
     code, out, err = _run([DEVCONTAINER, "templates", "metadata", ref])
     if code != 0:
         raise ConsumerError(f"templates metadata {ref} exited {code}: {out.strip()} {err.strip()[-2000:]}")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().split("\n")[-1])
     return result
