@@ -75,6 +75,10 @@ def read_config(directory: Path) -> tuple[TemplateConfig | None, list[Problem]]:
     """The template's devcontainer.json and its type, or None and why it cannot be used."""
     path = config_path(directory)
     if path is None:
+        # Something is there but is no file (a folder, a pipe, a dangling link): reading it says what.
+        there = [directory / name for name in CONFIG_PATHS if os.path.lexists(directory / name)]
+        if there:
+            return None, parse_metadata(there[-1], "template")[1]
         message = (
             f"missing: every template needs a {CONFIG_PATHS[1]} (or a {CONFIG_PATHS[0]} at its root); "
             "the reference CLI refuses to package a template without one"

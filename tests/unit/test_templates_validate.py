@@ -4,6 +4,7 @@ and the kind told from the metadata file's name (never both kinds in one folder)
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +212,20 @@ def test_a_single_template_needs_no_id_equal_to_its_folder(tmp_path: Path) -> No
     folder = write_template(tmp_path, "checkout", minimal_template("real-id"))
     assert [t.id for t in load_collection(folder).features] == ["real-id"]
     assert (folder / CONFIG).is_file()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dangling link", "folder"])
+def test_a_devcontainer_json_that_is_no_file_says_what_it_is(tmp_path: Path, kind: str) -> None:
+    folder = write_template(tmp_path, "t", config="")
+    config = folder / CONFIG
+    config.parent.mkdir()
+    if kind == "fifo":
+        os.mkfifo(config)
+    elif kind == "dangling link":
+        config.symlink_to("nowhere.json")
+    else:
+        config.mkdir()
+    (problem,) = [p for p in findings(folder) if p.tier is E and p.path == config]
+    assert {"fifo": "named pipe", "dangling link": "does not exist", "folder": "is a folder"}[
+        kind
+    ] in problem.message
