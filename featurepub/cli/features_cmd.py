@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from featurepub.errors import Problem
 
 VALIDATE_HELP = (
-    "Exit codes: 0 every feature or template is valid (warnings do not count); 2 invalid features or "
-    "templates: every problem is listed on stderr (and with --json on stdout)."
+    "Exit codes: 0 all valid (warnings do not count); 2 invalid features or templates: every problem is "
+    "listed on stderr (and with --json on stdout)."
 )
 
 
