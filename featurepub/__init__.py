@@ -1,4 +1,4 @@
-"""featurepub: publish Dev Container Features to OCI registries.
+"""featurepub: publish Dev Container Features and Templates to OCI registries.
 
 The library API release scripts import; the `featurepub` command is a thin layer over it.
 Attributes load lazily so that importing the package (and `featurepub --help`) stays fast,

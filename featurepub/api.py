@@ -295,9 +295,15 @@ def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Con
 
 
 def generate_docs(
-    path: str | Path, *, registry: str, namespace: str, check: bool = False, schema_validation: bool = True
+    path: str | Path,
+    *,
+    registry: str = "ghcr.io",
+    namespace: str | None = None,
+    check: bool = False,
+    schema_validation: bool = True,
 ) -> DocsResult:
-    """Write each feature's README.md from its metadata and NOTES.md; `check` only compares."""
+    """Write each feature's or template's README.md from its metadata and NOTES.md; `check` only compares.
+    Features need the `namespace` (and `registry`) they are published to, for their usage snippet."""
     from featurepub.features.docs import generate_docs as run
 
     collection = load(path, schema_validation=schema_validation)

@@ -95,11 +95,15 @@ class Problem:
 
 
 class FeatureError(InputError):
-    """One or more features are invalid; `problems` lists every finding that blocks, `warnings` the rest."""
+    """One or more features (or templates: `subject`) are invalid; `problems` lists every finding that
+    blocks, `warnings` the rest."""
 
-    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
+    def __init__(
+        self, problems: list[Problem], warnings: list[Problem] | None = None, *, subject: str = "features"
+    ) -> None:
         count = len(problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the features")
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the {subject}")
+        self.subject = subject
         self.problems = problems
         self.warnings = warnings or []
 

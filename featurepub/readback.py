@@ -1,12 +1,14 @@
 """Read back what a registry holds: a manifest (through an index), its metadata, its tags.
 
-`inspect` answers "what is behind this reference, and can the reference CLI use it": it
+`inspect` answers "what is behind this reference (a feature, a template, a collection), and can the
+reference CLI use it": it
 asks for every manifest kind (OCI and Docker, image and index), resolves a tag that
 points at an index or manifest list to one platform's manifest instead of failing, and
 accepts the zero-byte config that the reference CLI wrote before 0.63.0. Metadata comes
 from the `dev.containers.metadata` annotation, or, for artifacts without it, from the
-`devcontainer-feature.json` inside the layer, as the reference CLI reads it. Nothing here
-prints; results are data.
+`devcontainer-feature.json` (or `devcontainer-template.json`) inside the layer, as the reference CLI
+reads it. A template is told from a feature by its layer's title, `devcontainer-template-<id>.tgz`.
+Nothing here prints; results are data.
 
 What the registry serves is read defensively (oci/document.py): a manifest or index that breaks
 the image spec in a field featurepub reads is one RegistryError naming the registry, repository
@@ -24,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from featurepub.errors import ContentError, FeaturepubError, InputError, RegistryContext, RegistryError
 from featurepub.features.metadata import loads_jsonc
+from featurepub.kinds import FEATURE, KINDS, TEMPLATE, ArtifactKind
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Descriptor
 from featurepub.oci.document import MAX_DEPTH, Document, IndexEntry, load_json, parse_document, too_deep
@@ -47,7 +50,6 @@ _SPOOL_IN_MEMORY = 1024 * 1024
 _MAX_JSONC_CHARS = 256 * 1024
 # At most this many tags are asked which manifest they point at.
 MAX_TAG_LOOKUPS = 50
-_METADATA_FILE = "devcontainer-feature.json"
 _COLLECTION_FILE = "devcontainer-collection.json"
 
 
@@ -94,7 +96,8 @@ class InspectResult:
     index: IndexInfo | None = None
     metadata: dict[str, Any] | None = None
     metadata_source: str | None = None  # "annotation", "layer", or None
-    collection: list[dict[str, Any]] | None = None  # features listed by a collection manifest
+    collection: list[dict[str, Any]] | None = None  # features or templates listed by a collection manifest
+    collection_kind: str | None = None  # "feature" or "template": what the collection lists
     tags: list[str] = field(default_factory=list)
     tags_here: list[str] | None = None  # tags pointing at the same content (None: not looked up)
     consumable: bool = False
@@ -113,7 +116,13 @@ class InspectResult:
         first = self.layers[0].media_type if self.layers else ""
         if first == mediatypes.COLLECTION_LAYER:
             return "collection"
-        return "feature"
+        return self.artifact_kind.name
+
+    @property
+    def artifact_kind(self) -> ArtifactKind:
+        """A template when its layer is named as the reference names a template's, else a feature."""
+        title = self.layers[0].annotations.get(mediatypes.ANNOTATION_TITLE, "") if self.layers else ""
+        return TEMPLATE if title.startswith(TEMPLATE.archive_name("")[: -len(".tgz")]) else FEATURE
 
     @property
     def size(self) -> int:
@@ -146,6 +155,7 @@ class InspectResult:
             "metadata": self.metadata,
             "metadataSource": self.metadata_source,
             "collection": self.collection,
+            "collectionKind": self.collection_kind,
             "tags": list(self.tags),
             "tagsHere": self.tags_here,
             "referenceCli": {"consumable": self.consumable, "reason": self.consumable_reason},
@@ -253,11 +263,11 @@ def _read_layer(client: Any, repository: str, layer: Descriptor, sink: IO[bytes]
     return True
 
 
-def _metadata_from_layer(layer: IO[bytes]) -> dict[str, Any] | None:
+def _metadata_from_layer(layer: IO[bytes], metadata_file: str) -> dict[str, Any] | None:
     try:
         # "r:*" detects gzip: old and third-party layers may be compressed, like the reference CLI reads.
         with tarfile.open(fileobj=layer, mode="r:*") as archive:
-            raw = _member(archive, _METADATA_FILE)
+            raw = _member(archive, metadata_file)
     except (tarfile.TarError, OSError, EOFError, ValueError):
         return None
     return _loads_metadata(raw.decode("utf-8-sig", "replace")) if raw is not None else None
@@ -279,6 +289,13 @@ def _consumable(result: InspectResult) -> tuple[bool, str]:
         )
     if not result.layers:
         return False, "the manifest has no layers"
+    if result.kind == TEMPLATE.name and mediatypes.ANNOTATION_METADATA not in result.annotations:
+        # `devcontainer templates metadata` reads only the annotation; `templates apply` reads the layer.
+        return True, (
+            f"config media type is {mediatypes.DEVCONTAINERS_CONFIG}; without the "
+            f"{mediatypes.ANNOTATION_METADATA} annotation `devcontainer templates metadata` finds nothing, "
+            "but `templates apply` works"
+        )
     return True, f"config media type is {mediatypes.DEVCONTAINERS_CONFIG}"
 
 
@@ -371,18 +388,22 @@ def _read_metadata(client: Any, repository: str, result: InspectResult) -> None:
             return
         if result.kind == "collection":
             document = _loads_metadata(layer.read(MAX_METADATA_BYTES + 1).decode("utf-8", "replace"))
-            features = document.get("features") if document else None
-            if isinstance(features, list):
-                result.collection = [f for f in features if isinstance(f, dict)]
+            for kind in KINDS:
+                listed = document.get(kind.collection_key) if document else None
+                if isinstance(listed, list):
+                    result.collection = [f for f in listed if isinstance(f, dict)]
+                    result.collection_kind = kind.name
+                    break
             return
-        result.metadata = _metadata_from_layer(layer)
+        result.metadata = _metadata_from_layer(layer, result.artifact_kind.metadata_file)
+    metadata_file = result.artifact_kind.metadata_file
     if result.metadata is not None:
-        result.metadata_source = "layer"  # devcontainer-feature.json inside it
+        result.metadata_source = "layer"  # devcontainer-feature.json (or -template.json) inside it
         result.notes.append(
-            f"no {mediatypes.ANNOTATION_METADATA} annotation: metadata read from {_METADATA_FILE} in the layer"
+            f"no {mediatypes.ANNOTATION_METADATA} annotation: metadata read from {metadata_file} in the layer"
         )
     else:
-        result.notes.append(f"no {mediatypes.ANNOTATION_METADATA} annotation and no {_METADATA_FILE} in the layer")
+        result.notes.append(f"no {mediatypes.ANNOTATION_METADATA} annotation and no {metadata_file} in the layer")
 
 
 def list_tags(ref: Reference, client: RegistryClient, *, digests: bool = False) -> TagsResult:

@@ -1,4 +1,4 @@
-"""The tier machinery every artifact kind validates with (features now, templates later).
+"""The tier machinery every artifact kind validates with (features and templates).
 
 A kind supplies rule functions that report into a `Findings` per file, each finding with its
 tier (featurepub.errors.Tier): ERROR always blocks, SCHEMA blocks unless schema validation is
@@ -27,6 +27,10 @@ class Findings:
 
     def warn(self, message: str, why: str, *, field: str = "") -> None:
         self.items.append(Problem(self.path, message, Tier.WARNING, why, field))
+
+    def schema(self, message: str, why: str, *, field: str = "") -> None:
+        """What the kind's schema refuses but a JSON schema cannot say well (e.g. two keys together)."""
+        self.items.append(Problem(self.path, message, Tier.SCHEMA, why, field))
 
 
 def field_path(parts: Iterable[str | int]) -> str:

@@ -43,7 +43,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Publish Dev Container Features to OCI registries."""
+    """Publish Dev Container Features and Templates to OCI registries."""
 
 
 def build_app(command: str | None = None) -> typer.Typer:
@@ -51,7 +51,8 @@ def build_app(command: str | None = None) -> typer.Typer:
     Typer converts every registered command's options on each run, so fewer is faster."""
     app = typer.Typer(
         name="featurepub",
-        help="Publish Dev Container Features to OCI registries, reproducibly, readable by the reference CLI.",
+        help="Publish Dev Container Features and Templates to OCI registries, reproducibly, readable by the "
+        "reference CLI.",
         epilog=EXIT_CODES_HELP,
         no_args_is_help=True,
         add_completion=True,

@@ -70,7 +70,10 @@ SchemaValidationOption = Annotated[
     ),
 ]
 PathArgument = Annotated[
-    Path, typer.Argument(help="A feature folder, or a collection (a folder with src/<id>/ feature folders).")
+    Path,
+    typer.Argument(
+        help="A feature or template folder, or a collection (a folder with src/<id>/ feature or template folders)."
+    ),
 ]
 
 

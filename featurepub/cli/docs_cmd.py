@@ -1,4 +1,4 @@
-"""`featurepub docs PATH`: write each feature's README.md from its metadata."""
+"""`featurepub docs PATH`: write each feature's or template's README.md from its metadata."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from featurepub.cli.common import PathArgument, QuietOption, fail
 
 DOCS_EXIT_CODES_HELP = (
     "Exit codes: 0 written (or already up to date); 1 with --check, some README.md is out of date; "
-    "2 invalid features or options."
+    "2 invalid features, templates or options."
 )
 
 
@@ -18,7 +18,12 @@ def docs(
     path: PathArgument,
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="Where the features are published, for the usage snippet."),
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Where the features are published, for their usage snippet (required for features; "
+            "templates have no snippet).",
+        ),
     ] = None,
     registry: Annotated[
         str, typer.Option("--registry", "-r", help="Registry host of the usage snippet.")
@@ -28,11 +33,12 @@ def docs(
     ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write README.md in each feature folder from devcontainer-feature.json, like the reference action's
-    generate-docs: title, description, a usage snippet with the published reference, the options table,
-    VS Code extensions, dependencies, then the folder's hand-written NOTES.md.
+    """Write README.md in each feature or template folder from its metadata, like the reference action's
+    generate-docs. A feature's: title, description, a usage snippet with the published reference, the
+    options table, VS Code extensions, dependencies, then the folder's hand-written NOTES.md. A template's:
+    title, description, the options table, then NOTES.md.
 
-    The output depends only on the metadata and NOTES.md, so re-running it on unchanged features changes
+    The output depends only on the metadata and NOTES.md, so re-running it on unchanged folders changes
     nothing.
     """
     from featurepub.api import generate_docs
@@ -40,8 +46,6 @@ def docs(
     from featurepub.errors import FeaturepubError, InputError
 
     console = Console(quiet=quiet)
-    if namespace is None:
-        fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     try:
         result = generate_docs(path, registry=registry, namespace=namespace, check=check)
     except FeaturepubError as exc:

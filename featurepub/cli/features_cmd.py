@@ -1,4 +1,4 @@
-"""`featurepub validate` and `featurepub package`: work on feature folders, no registry."""
+"""`featurepub validate` and `featurepub package`: work on feature or template folders, no registry."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from featurepub.errors import Problem
 
 VALIDATE_HELP = (
-    "Exit codes: 0 every feature is valid (warnings do not count); 2 invalid features: every problem is "
+    "Exit codes: 0 all valid (warnings do not count); 2 invalid features or templates: every problem is "
     "listed on stderr (and with --json on stdout)."
 )
 
@@ -32,15 +32,19 @@ def validate(
     path: PathArgument,
     schema_validation: SchemaValidationOption = True,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print every feature and every problem (file, tier, message) as JSON.")
+        bool,
+        typer.Option(
+            "--json", help="Print every feature or template and every problem (file, tier, message) as JSON."
+        ),
     ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Check every feature under PATH and list all problems at once (nothing is pushed).
+    """Check every feature or template under PATH and list all problems at once (nothing is pushed).
 
     Problems come in three tiers: errors (publishing would fail or consumers break) always stop;
-    schema errors (what the spec's JSON schema refuses) stop unless --no-schema-validation; warnings
-    (lint: `warning: <file>: <what> (<why it matters>)`) never change the exit code.
+    schema errors (what the spec's JSON schema refuses; for templates, featurepub's schema of the spec's
+    property tables) stop unless --no-schema-validation; warnings (lint: `warning: <file>: <what>
+    (<why it matters>)`) never change the exit code.
     """
     from featurepub.errors import FeatureError
     from featurepub.features.packaging import validate_path
@@ -49,7 +53,7 @@ def validate(
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
     if not result.ok:
-        fail(FeatureError(list(result.problems), list(result.warnings)))
+        fail(FeatureError(list(result.problems), list(result.warnings), subject=result.subject))
     _warn(result.warnings)
     if not quiet:
         for feature in result.features:
@@ -62,10 +66,12 @@ def package(
     schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
 ) -> None:
-    """Write devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json to --output.
+    """Write devcontainer-feature-<id>.tgz per feature (devcontainer-template-<id>.tgz per template) and
+    devcontainer-collection.json to --output.
 
     The tarballs are reproducible: the same folder content gives the same bytes (set
-    SOURCE_DATE_EPOCH to choose the timestamp stored in them).
+    SOURCE_DATE_EPOCH to choose the timestamp stored in them). A template's devcontainer-template.json
+    is stored with what packaging adds (type, files, fileCount, featureIds), as the reference CLI does.
     """
     from featurepub.errors import FeaturepubError, InputError
     from featurepub.features.archive import package_feature

@@ -67,6 +67,34 @@ def _option_text(name: str, spec: Any) -> str:
     return text
 
 
+def _kind_text(result: InspectResult, metadata: dict[str, Any]) -> str:
+    """`feature hello 1.0.0 (Hello)`, `template go 2.1.0 (Go)`, `collection of 4 templates`, `other`."""
+    kind = result.kind
+    if kind in ("feature", "template") and metadata:
+        name = f" ({metadata['name']})" if metadata.get("name") else ""
+        return f"{kind} {metadata.get('id', '?')} {metadata.get('version', '?')}{name}"
+    if kind == "collection" and result.collection is not None:
+        from featurepub.kinds import kind_named
+
+        return f"collection of {kind_named(result.collection_kind or 'feature').count(len(result.collection))}"
+    return kind
+
+
+def _template_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """What packaging computed for a template: how it builds, its files, the features it uses."""
+    rows: list[tuple[str, str]] = []
+    if "type" in metadata:
+        rows.append(("type", str(metadata["type"])))
+    if "fileCount" in metadata:
+        rows.append(("files", str(metadata["fileCount"])))
+    for label in ("optionalPaths", "featureIds"):
+        values = metadata.get(label)
+        if isinstance(values, list):
+            title = {"optionalPaths": "optional paths", "featureIds": "uses features"}[label]
+            rows.extend((title if position == 0 else "", str(value)) for position, value in enumerate(values))
+    return rows
+
+
 def render_inspect(result: InspectResult, console: Console) -> str:
     from featurepub.cli.output import human_size
     from featurepub.readback import sort_tags
@@ -85,13 +113,7 @@ def render_inspect(result: InspectResult, console: Console) -> str:
     if result.artifact_type:
         rows.append(("artifact type", result.artifact_type))
     metadata = result.metadata or {}
-    kind = result.kind
-    if kind == "feature" and metadata:
-        name = f" ({metadata['name']})" if metadata.get("name") else ""
-        kind = f"feature {metadata.get('id', '?')} {metadata.get('version', '?')}{name}"
-    elif kind == "collection" and result.collection is not None:
-        kind = f"collection of {len(result.collection)} features"
-    rows.append(("kind", kind))
+    rows.append(("kind", _kind_text(result, metadata)))
     parts = [f"manifest {human_size(result.manifest_size)}"]
     if result.config is not None:
         parts.append(f"config {human_size(result.config.size)}")
@@ -109,6 +131,8 @@ def render_inspect(result: InspectResult, console: Console) -> str:
             "layer": "from devcontainer-feature.json in the layer",
         }
         rows.append(("metadata", source.get(result.metadata_source, result.metadata_source)))
+    if result.kind == "template":
+        rows.extend(_template_rows(metadata))
     options = metadata.get("options")
     if isinstance(options, dict):
         for position, (name, spec) in enumerate(options.items()):
@@ -122,8 +146,9 @@ def render_inspect(result: InspectResult, console: Console) -> str:
         for position, ref in enumerate(after):
             rows.append(("installs after" if position == 0 else "", str(ref)))
     if result.collection is not None:
+        label = "templates" if result.collection_kind == "template" else "features"
         for position, feature in enumerate(result.collection):
-            rows.append(("features" if position == 0 else "", f"{feature.get('id')} {feature.get('version')}"))
+            rows.append((label if position == 0 else "", f"{feature.get('id')} {feature.get('version')}"))
     tags = ", ".join(sort_tags(result.tags)) or "(none)"
     if result.tags_here is not None:
         tags += f"  (pointing here: {', '.join(sort_tags(result.tags_here)) or 'none'})"
@@ -154,7 +179,8 @@ def inspect(
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
 ) -> None:
-    """Show the manifest, metadata, tags, digest and size behind REF, and whether the reference CLI can use it.
+    """Show the manifest, metadata, tags, digest and size behind REF (a feature, a template or a collection),
+    and whether the reference CLI can use it.
 
     Asks for every manifest kind (OCI and Docker, image and index); a tag on an index is resolved to one
     platform's manifest. Artifacts with a zero-byte config (reference CLI before 0.63.0) read fine.

@@ -223,8 +223,9 @@ class Console:
             counts[feature.status] = counts.get(feature.status, 0) + 1
         parts = [f"{n} {status.value}" for status, n in counts.items()]
         verdict = self.verdict(report.ok, report.interrupted)
+        published = report.kind.count(len(report.features))
         self.info(
-            f"{verdict}: {len(report.features)} features to {report.target} ({', '.join(parts) or 'none'}), "
+            f"{verdict}: {published} to {report.target} ({', '.join(parts) or 'none'}), "
             f"{human_size(report.bytes_uploaded)} uploaded"
         )
         if report.collection is not None and report.collection.note and not report.ok:

@@ -46,7 +46,9 @@ def publish(
     ] = "ghcr.io",
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="Repository path the features go under, e.g. owner/features."),
+        typer.Option(
+            "--namespace", "-n", help="Repository path the features (or templates) go under, e.g. owner/features."
+        ),
     ] = None,
     layout: Annotated[
         Path | None,
@@ -82,9 +84,9 @@ def publish(
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Package and push every feature under PATH, then the collection metadata.
+    """Package and push every feature (or template) under PATH, then the collection metadata.
 
-    Each feature version X.Y.Z is tagged X.Y.Z, and X.Y, X and latest when it is the
+    Each version X.Y.Z is tagged X.Y.Z, and X.Y, X and latest when it is the
     highest release in that range (a prerelease moves no floating tag). An existing
     X.Y.Z is left alone (reported as unchanged or skipped) unless --force. Prints the
     reference CLI's JSON ({"<id>": {"publishedTags", "digest", "version"}}) on stdout.

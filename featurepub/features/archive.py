@@ -1,4 +1,4 @@
-"""Reproducible feature layers: a tar whose bytes depend only on the folder's content.
+"""Reproducible layers for features and templates: a tar whose bytes depend only on the folder's content.
 
 Entries are sorted, prefixed `./`, owned by 0:0 with no user names, stamped with one
 fixed mtime (SOURCE_DATE_EPOCH when set) and given normalised modes that keep only
@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from featurepub.errors import FeatureError, Problem, Tier
-from featurepub.features.model import METADATA_FILE, Feature
+from featurepub.features.model import Feature
 from featurepub.localfiles import UnreadableFile, kind_of, os_reason, read_small_file
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
@@ -30,8 +30,7 @@ from featurepub.oci.jsjson import js_dumps
 if TYPE_CHECKING:
     import pathspec
 
-IGNORE_FILE = ".featureignore"
-ALWAYS_EXCLUDED = {".git", IGNORE_FILE}
+IGNORE_FILE = ".featureignore"  # a feature's; each kind names its own (featurepub.kinds)
 # 1980-01-01T00:00:00Z: the earliest time zip and most tools take without complaint.
 DEFAULT_MTIME = 315532800
 MAX_FILE_BYTES = 8 * 1024**3
@@ -81,8 +80,10 @@ class Tree:
         return [p for p in self.problems if p.tier is Tier.ERROR]
 
 
-def _ignore_spec(root: Path, problems: list[Problem]) -> pathspec.GitIgnoreSpec | None:
-    ignore = root / IGNORE_FILE
+def _ignore_spec(root: Path, ignore_file: str | None, problems: list[Problem]) -> pathspec.GitIgnoreSpec | None:
+    if ignore_file is None:
+        return None
+    ignore = root / ignore_file
     if not os.path.lexists(ignore):
         return None
     try:
@@ -102,12 +103,14 @@ def _ignore_spec(root: Path, problems: list[Problem]) -> pathspec.GitIgnoreSpec 
         return None
 
 
-def scan(root: Path) -> Tree:
-    """List what the archive of `root` will hold, in archive order, and what stops it."""
+def scan(root: Path, ignore_file: str | None = IGNORE_FILE) -> Tree:
+    """List what the archive of `root` will hold, in archive order, and what stops it. `.git` is
+    never packed; `ignore_file` (itself left out) names more to leave out, in gitignore syntax."""
     tree = Tree()
-    spec = _ignore_spec(root, tree.problems)
+    spec = _ignore_spec(root, ignore_file, tree.problems)
     real_root = Path(os.path.realpath(root))
-    _walk(root, PurePosixPath(), spec, real_root, tree)
+    excluded_at_root = {".git", ignore_file} if ignore_file else {".git"}
+    _walk(root, PurePosixPath(), spec, real_root, tree, excluded_at_root)
     return tree
 
 
@@ -117,6 +120,7 @@ def _walk(
     spec: pathspec.GitIgnoreSpec | None,
     real_root: Path,
     tree: Tree,
+    excluded_at_root: set[str],
 ) -> None:
     problems = tree.problems
     try:
@@ -131,7 +135,7 @@ def _walk(
         except UnicodeEncodeError:
             problems.append(Problem(path, "file name is not valid UTF-8; rename it"))
             continue
-        if child.name == ".git" or (child.name in ALWAYS_EXCLUDED and relative == PurePosixPath()):
+        if child.name == ".git" or (child.name in excluded_at_root and relative == PurePosixPath()):
             continue
         name = relative / child.name
         is_dir = child.is_dir(follow_symlinks=False)
@@ -148,7 +152,7 @@ def _walk(
             _symlink(path, str(name), real_root, tree)
         elif stat.S_ISDIR(info.st_mode):
             tree.entries.append(Entry(str(name), path, "dir"))
-            _walk(path, name, spec, real_root, tree)
+            _walk(path, name, spec, real_root, tree, excluded_at_root)
         elif stat.S_ISREG(info.st_mode):
             if info.st_size > MAX_FILE_BYTES:
                 problems.append(Problem(path, f"is {info.st_size} bytes, over the {MAX_FILE_BYTES} byte limit"))
@@ -171,7 +175,7 @@ def _symlink(path: Path, name: str, real_root: Path, tree: Tree) -> None:
         return
     if os.path.isabs(target):
         tree.problems.append(
-            Problem(path, f"symlink to the absolute path {target!r}: use a relative link inside the feature")
+            Problem(path, f"symlink to the absolute path {target!r}: use a relative link inside the folder")
         )
         return
     # Both the link as written and where it finally leads (through other links) must stay inside.
@@ -179,7 +183,8 @@ def _symlink(path: Path, name: str, real_root: Path, tree: Tree) -> None:
     lexical = Path(os.path.normpath(Path(os.path.realpath(path.parent)) / target))
     for where in (lexical, Path(os.path.realpath(path))):
         if not where.is_relative_to(real_root):
-            tree.problems.append(Problem(path, f"symlink {target!r} points outside the feature folder"))
+            outside = f"symlink {target!r} points outside its feature or template folder"
+            tree.problems.append(Problem(path, outside))
             return
     tree.entries.append(Entry(name, path, "symlink", link_target=target))
     try:
@@ -288,17 +293,22 @@ def package_layer(
     *,
     mtime: int | None = None,
     replacements: dict[str, bytes] | None = None,
+    ignore_file: str | None = IGNORE_FILE,
 ) -> Blob:
-    """Package the folder `root` as `out_dir/archive_name` and describe it as a feature layer.
+    """Package the folder `root` as `out_dir/archive_name` and describe it as a feature or template layer.
 
-    `replacements` maps archive paths of existing files to the bytes stored in their place.
+    `replacements` maps archive paths of existing files (or links to files) to the bytes stored in
+    their place, as a regular file.
     """
-    tree = scan(root)
+    tree = scan(root, ignore_file)
     if tree.blocking:
         raise FeatureError(tree.blocking)
     entries = tree.entries
     for name, content in (replacements or {}).items():
-        entries = [replace(e, content=content, size=len(content)) if e.name == name else e for e in entries]
+        entries = [
+            replace(e, kind="file", link_target="", content=content, size=len(content)) if e.name == name else e
+            for e in entries
+        ]
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / archive_name
     digest, size = write_archive(entries, out, mtime=source_date_epoch() if mtime is None else mtime)
@@ -307,9 +317,17 @@ def package_layer(
 
 
 def package_feature(feature: Feature, out_dir: Path) -> Blob:
-    """The feature's layer. With legacy ids the reference CLI stores the metadata rewritten with
-    `currentId` (4-space JSON); featurepub does the same so both read alike."""
+    """The layer of a feature or template. When consumers see other metadata than the file holds (a
+    feature's `currentId`, a template's `type`, `files`, ...), the reference CLI stores it rewritten as
+    4-space JSON; featurepub does the same so both read alike."""
     replacements = {}
-    if feature.legacy_ids:
-        replacements[METADATA_FILE] = js_dumps(feature.published_metadata, indent=4).encode("utf-8")
-    return package_layer(feature.directory, feature.archive_name, out_dir, replacements=replacements)
+    published = feature.published_metadata
+    if published is not feature.metadata:
+        replacements[feature.kind.metadata_file] = js_dumps(published, indent=4).encode("utf-8")
+    return package_layer(
+        feature.directory,
+        feature.archive_name,
+        out_dir,
+        replacements=replacements,
+        ignore_file=feature.kind.ignore_file,
+    )

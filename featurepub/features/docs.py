@@ -1,11 +1,11 @@
-"""Write each feature's README.md from its metadata, like the reference action's generate-docs.
+"""Write each feature's (or template's) README.md from its metadata, like the reference action's generate-docs.
 
-The page has the same parts as the reference action's (title, description, a usage snippet
+A feature's page has the same parts as the reference action's (title, description, a usage snippet
 with the published reference, the options table, VS Code extensions, the feature folder's
 hand-written NOTES.md, the "auto-generated" footer) plus what it leaves out: enum values,
 dependencies (`dependsOn`, `installsAfter`) and the ids a renamed feature was published under.
-Output depends only on the metadata and NOTES.md, so regenerating unchanged features changes
-nothing (and a re-publish of them stays `unchanged`).
+A template's page is featurepub.templates.docs'. Output depends only on the metadata and NOTES.md,
+so regenerating unchanged folders changes nothing (and a re-publish of them stays `unchanged`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from featurepub.errors import FeatureError, Problem
+from featurepub.errors import FeatureError, InputError, Problem
 from featurepub.features.collection import Collection
 from featurepub.features.model import METADATA_FILE, Feature
+from featurepub.kinds import TEMPLATE
 from featurepub.localfiles import UnreadableFile, read_small_file
 
 README_FILE = "README.md"
@@ -27,7 +28,7 @@ MAX_PAGE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class DocFile:
-    feature: str
+    feature: str  # the feature's or template's id
     path: Path
     changed: bool  # the content differs from what was there (or the file is new)
 
@@ -71,7 +72,8 @@ def published_reference(feature: Feature, registry: str, namespace: str) -> str:
     return f"{registry}/{namespace}/{feature.id}:{major_tag(feature.version)}"
 
 
-def _options_table(options: Any) -> str:
+def options_table(options: Any) -> str:
+    """`## Options` and its table (id, description with enum values, type, default); '' without options."""
     if not isinstance(options, dict) or not options:
         return ""
     rows = ["## Options", "", "| Options Id | Description | Type | Default Value |", "|-----|-----|-----|-----|"]
@@ -144,15 +146,22 @@ def render_readme(feature: Feature, *, registry: str, namespace: str, notes: str
         f"# {title}\n",
         f"{description}\n" if description else "",
         usage,
-        _options_table(metadata.get("options")),
+        options_table(metadata.get("options")),
         _extensions(metadata),
         _dependencies(feature),
-        notes.rstrip("\n") + "\n" if notes and notes.strip() else "",
-        "---\n",
-        f"_Note: This file was auto-generated from the [{METADATA_FILE}]({METADATA_FILE}).  "
-        f"Add additional notes to a `{NOTES_FILE}`._\n",
+        *page_end(METADATA_FILE, notes),
     ]
     return "\n".join(part for part in parts if part)
+
+
+def page_end(metadata_file: str, notes: str | None) -> list[str]:
+    """The folder's NOTES.md, then the reference action's footer."""
+    return [
+        notes.rstrip("\n") + "\n" if notes and notes.strip() else "",
+        "---\n",
+        f"_Note: This file was auto-generated from the [{metadata_file}]({metadata_file}).  "
+        f"Add additional notes to a `{NOTES_FILE}`._\n",
+    ]
 
 
 def _read_text(path: Path, *, generated: bool = False) -> str | None:
@@ -170,12 +179,30 @@ def _read_text(path: Path, *, generated: bool = False) -> str | None:
         raise FeatureError([Problem(path, f"is not UTF-8 (byte {exc.start})")]) from None
 
 
-def generate_docs(collection: Collection, *, registry: str, namespace: str, check: bool = False) -> DocsResult:
-    """Write README.md into every feature folder (only where it changes); `check` writes nothing."""
+def generate_docs(
+    collection: Collection, *, registry: str, namespace: str | None, check: bool = False
+) -> DocsResult:
+    """Write README.md into every feature or template folder (only where it changes); `check` writes nothing.
+    A feature's page shows its published reference, so features need the `namespace`; templates do not."""
+    if collection.kind is TEMPLATE:
+        from featurepub.templates.docs import render_readme as render_template
+
+        def render(feature: Feature, notes: str | None) -> str:
+            return render_template(feature, notes=notes)
+    elif namespace is None:
+        raise InputError(
+            "a namespace is required: a feature's README.md shows the reference it is published as",
+            hint="e.g. --namespace my-org/features",
+        )
+    else:
+
+        def render(feature: Feature, notes: str | None) -> str:
+            return render_readme(feature, registry=registry, namespace=namespace, notes=notes)
+
     files = []
     for feature in collection.features:
         notes = _read_text(feature.directory / NOTES_FILE)
-        text = render_readme(feature, registry=registry, namespace=namespace, notes=notes)
+        text = render(feature, notes)
         path = feature.directory / README_FILE
         changed = _read_text(path, generated=True) != text
         if changed and not check:

@@ -1,4 +1,5 @@
-"""Read devcontainer-feature.json: JSON with comments and trailing commas (JSONC), as the reference CLI does."""
+"""Read devcontainer-feature.json, devcontainer-template.json and devcontainer.json: JSON with comments and
+trailing commas (JSONC), as the reference CLI does."""
 
 from __future__ import annotations
 
@@ -53,6 +54,15 @@ def strip_jsonc(text: str) -> str:
     return "".join(out)
 
 
+def code_mask(text: str) -> str:
+    """`text` with every string and comment blanked to spaces (same length): what is left is the
+    document's structure, where a search cannot be fooled by quoted or commented-out text."""
+    return "".join(
+        " " * len(token) if token[:1] == '"' or token[:2] in ("//", "/*") else token
+        for token in (match.group(0) for match in _JSONC_TOKEN.finditer(text))
+    )
+
+
 def nesting_depth(value: Any) -> int:
     """How many objects and arrays deep `value` goes (without recursing, whatever the depth)."""
     deepest = 0
@@ -85,12 +95,12 @@ def loads_jsonc(text: str) -> Any:
     return value
 
 
-def parse_metadata(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Parse one metadata file; on failure return None and the reason."""
+def parse_metadata(path: Path, owner: str = "feature") -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Parse one metadata file (or any JSONC object file) of a `owner`; on failure return None and the reason."""
     try:
         raw = read_small_file(path, MAX_METADATA_BYTES)
     except FileNotFoundError:
-        return None, [Problem(path, "missing: every feature needs a devcontainer-feature.json")]
+        return None, [Problem(path, f"missing: every {owner} needs a {path.name}")]
     except UnreadableFile as exc:
         return None, [Problem(path, exc.reason)]
     try:

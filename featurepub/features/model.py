@@ -1,4 +1,4 @@
-"""A loaded feature: its folder and its parsed metadata (kept in file order).
+"""A loaded feature or template: its folder, its kind and its parsed metadata (kept in file order).
 
 With schema validation off, any field but id and version may have a shape the schema refuses;
 the accessors below return what a consumer could use and nothing else.
@@ -10,18 +10,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-METADATA_FILE = "devcontainer-feature.json"
+from featurepub.kinds import FEATURE, ArtifactKind
+
+METADATA_FILE = FEATURE.metadata_file
 INSTALL_SCRIPT = "install.sh"
 
 
 @dataclass(frozen=True)
 class Feature:
+    """A feature, or a template (`kind`): both are loaded, packaged and published alike.
+
+    `enriched` is what the kind adds to the metadata when it is packaged (a template's `type`,
+    `files`, ...), computed once when the folder is loaded; None when the metadata goes out as written.
+    """
+
     directory: Path
     metadata: dict[str, Any]
+    kind: ArtifactKind = FEATURE
+    enriched: dict[str, Any] | None = None
 
     @property
     def metadata_path(self) -> Path:
-        return self.directory / METADATA_FILE
+        return self.directory / self.kind.metadata_file
 
     @property
     def id(self) -> str:
@@ -37,7 +47,8 @@ class Feature:
 
     @property
     def legacy_ids(self) -> list[str]:
-        value = self.metadata.get("legacyIds")
+        """Old ids it is also published under (features only: the reference CLI ignores them on templates)."""
+        value = self.metadata.get("legacyIds") if self.kind.legacy_ids else None
         return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
 
     @property
@@ -58,12 +69,15 @@ class Feature:
 
     @property
     def published_metadata(self) -> dict[str, Any]:
-        """The metadata as consumers see it: the reference CLI appends `currentId` when the
-        feature has legacy ids, so a feature fetched by an old id knows its current one."""
-        if self.metadata.get("legacyIds"):  # the reference CLI tests `legacyIds.length > 0`
+        """The metadata as consumers see it, in the layer and the annotation: a template's enriched
+        metadata; for a feature with legacy ids the reference CLI appends `currentId`, so a feature
+        fetched by an old id knows its current one. Otherwise the metadata as written (the same object)."""
+        if self.enriched is not None:
+            return self.enriched
+        if self.kind.legacy_ids and self.metadata.get("legacyIds"):  # the reference CLI tests `.length > 0`
             return {**self.metadata, "currentId": self.id}
         return self.metadata
 
     @property
     def archive_name(self) -> str:
-        return f"devcontainer-feature-{self.id}.tgz"
+        return self.kind.archive_name(self.id)

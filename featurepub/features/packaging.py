@@ -1,4 +1,4 @@
-"""Validate and package feature folders, returning results instead of raising or printing."""
+"""Validate and package feature or template folders, returning results instead of raising or printing."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from typing import Any
 
 from featurepub.errors import FeatureError, Problem
 from featurepub.features.archive import package_feature
-from featurepub.features.collection import COLLECTION_FILE, Collection, load_collection
+from featurepub.features.collection import COLLECTION_FILE, Collection, detect_kind, load_collection
 from featurepub.features.model import Feature
+from featurepub.kinds import FEATURE, ArtifactKind
 
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """Every feature found under a path, or every problem (nothing is valid until all are), and the
-    warnings: findings that do not block under the policy it was checked with."""
+    """Every feature (or template: `kind`) found under a path, or every problem (nothing is valid until
+    all are), and the warnings: findings that do not block under the policy it was checked with."""
 
     path: Path
     features: tuple[Feature, ...]
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...] = ()
+    kind: ArtifactKind = FEATURE
+    subject: str = "features"  # what the problems were found in: "features", "templates" or both
 
     @property
     def ok(self) -> bool:
@@ -39,7 +42,10 @@ class ValidationResult:
 
         return {
             "ok": self.ok,
-            "features": {f.id: {"version": f.version, "path": str(f.directory)} for f in self.features},
+            "kind": self.kind.name,
+            self.kind.collection_key: {
+                f.id: {"version": f.version, "path": str(f.directory)} for f in self.features
+            },
             "problems": [entry(p, "error") for p in self.problems] + [entry(w, "warning") for w in self.warnings],
         }
 
@@ -48,15 +54,17 @@ def validate_path(path: Path, *, schema_validation: bool = True) -> ValidationRe
     try:
         collection = load_collection(path, schema_validation=schema_validation)
     except FeatureError as exc:
-        return ValidationResult(path, (), tuple(exc.problems), tuple(exc.warnings))
-    return ValidationResult(path, collection.features, (), collection.warnings)
+        problems, warnings = tuple(exc.problems), tuple(exc.warnings)
+        return ValidationResult(path, (), problems, warnings, detect_kind(path), exc.subject)
+    kind = collection.kind
+    return ValidationResult(path, collection.features, (), collection.warnings, kind, kind.plural)
 
 
 @dataclass(frozen=True)
 class PackagedFeature:
     id: str
     version: str
-    path: Path  # devcontainer-feature-<id>.tgz
+    path: Path  # devcontainer-feature-<id>.tgz, or devcontainer-template-<id>.tgz
     digest: str
     size: int
 
@@ -64,14 +72,16 @@ class PackagedFeature:
 @dataclass(frozen=True)
 class PackageResult:
     output: Path
-    features: tuple[PackagedFeature, ...]
+    features: tuple[PackagedFeature, ...]  # the features or templates (`kind`)
     collection_file: Path
+    kind: ArtifactKind = FEATURE
 
     def to_json(self) -> dict[str, Any]:
         return {
             "output": str(self.output),
             "collection": str(self.collection_file),
-            "features": {
+            "kind": self.kind.name,
+            self.kind.collection_key: {
                 f.id: {"version": f.version, "path": str(f.path), "digest": f.digest, "size": f.size}
                 for f in self.features
             },
@@ -79,7 +89,8 @@ class PackageResult:
 
 
 def package_collection(collection: Collection, output: Path) -> PackageResult:
-    """Write a reproducible devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json."""
+    """Write a reproducible devcontainer-<kind>-<id>.tgz per feature or template, and
+    devcontainer-collection.json."""
     output.mkdir(parents=True, exist_ok=True)
     packaged = []
     for feature in collection.features:
@@ -89,4 +100,4 @@ def package_collection(collection: Collection, output: Path) -> PackageResult:
         )
     collection_file = output / COLLECTION_FILE
     collection_file.write_bytes(collection.collection_document())
-    return PackageResult(output, tuple(packaged), collection_file)
+    return PackageResult(output, tuple(packaged), collection_file, collection.kind)

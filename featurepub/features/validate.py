@@ -24,13 +24,14 @@ import semver
 from featurepub.errors import InvalidReferenceError, Problem
 from featurepub.features.archive import Tree
 from featurepub.features.model import INSTALL_SCRIPT, METADATA_FILE
+from featurepub.kinds import FEATURE, ArtifactKind
 from featurepub.reference import MAX_TAG_LENGTH, Reference, component_problem
 from featurepub.schemas import schema_problems
 from featurepub.validation import Findings, combine
 
 # The layer's file name, devcontainer-feature-<id>.tgz (distribution spec), must fit in the 255 bytes
 # most file systems allow for a name: `package` writes it, and so does every consumer that caches it.
-MAX_ID_LENGTH = 255 - len("devcontainer-feature-.tgz")
+MAX_ID_LENGTH = FEATURE.max_id_length
 
 # Short ids the reference CLI maps to ghcr.io/devcontainers/features/<id>:1 (getBackwardCompatibleFeatureId
 # in src/spec-configuration/containerFeaturesConfiguration.ts, @devcontainers/cli 0.89.0). Any other id
@@ -49,7 +50,7 @@ _USUAL_OPTION_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def version_problem(version: object) -> str | None:
-    """Why `version` cannot be published as a feature version, or None when it can."""
+    """Why `version` cannot be published as a feature or template version, or None when it can."""
     # The reference CLI refuses a falsy version; the spec: "The semantic version of the Feature".
     if not isinstance(version, str) or not version:
         return "'version' must be a non-empty string"
@@ -73,12 +74,12 @@ def version_problem(version: object) -> str | None:
 def check_metadata(metadata: dict[str, Any], metadata_path: Path, *, expected_id: str | None) -> list[Problem]:
     """Every finding about one parsed devcontainer-feature.json, in all three tiers."""
     findings = Findings(metadata_path)
-    _required(metadata, expected_id, findings)
-    _json_numbers(metadata, "", findings)
+    check_required(metadata, expected_id, findings)
+    check_json_numbers(metadata, findings)
     _references(metadata, findings)
     _legacy_ids(metadata.get("legacyIds"), metadata.get("id"), findings)
     _options(metadata.get("options"), findings)
-    _name(metadata.get("name"), findings)
+    check_blank_name(metadata.get("name"), findings)
     return combine(findings.items, schema_problems(metadata, metadata_path))
 
 
@@ -107,7 +108,10 @@ def check_layer_files(directory: Path, tree: Tree) -> list[Problem]:
 # --- ERROR: what publishing needs and what consumers cannot do without ------------------------------------
 
 
-def _required(metadata: dict[str, Any], expected_id: str | None, findings: Findings) -> None:
+def check_required(
+    metadata: dict[str, Any], expected_id: str | None, findings: Findings, kind: ArtifactKind = FEATURE
+) -> None:
+    """id, version and name, for features and templates alike."""
     # The reference CLI refuses metadata whose id, version or name is falsy; the spec marks all three Required.
     feature_id = metadata.get("id")
     if not isinstance(feature_id, str) or not feature_id:
@@ -116,10 +120,10 @@ def _required(metadata: dict[str, Any], expected_id: str | None, findings: Findi
         # The id is a repository name component (distribution-spec name regex) that consumers must parse.
         if (why := component_problem(feature_id)) is not None:
             findings.error(f"id {feature_id!r} {why}", field="id")
-        if len(feature_id) > MAX_ID_LENGTH:
+        if len(feature_id) > kind.max_id_length:
             findings.error(
-                f"id is {len(feature_id)} characters: the layer devcontainer-feature-<id>.tgz needs a file name "
-                f"of at most 255 bytes, so ids hold at most {MAX_ID_LENGTH}",
+                f"id is {len(feature_id)} characters: the layer {kind.archive_name('<id>')} needs a file name "
+                f"of at most 255 bytes, so ids hold at most {kind.max_id_length}",
                 field="id",
             )
         # The spec: the id "must match the name of the directory where the devcontainer-feature.json resides".
@@ -138,10 +142,10 @@ def _falsy(value: Any) -> bool:
     return value is None or value is False or value == "" or (type(value) in (int, float) and not value)
 
 
-def _json_numbers(value: Any, where: str, findings: Findings) -> None:
+def check_json_numbers(value: Any, findings: Findings) -> None:
     # NaN and Infinity have no JSON form: the metadata annotation, which consumers parse with
     # JSON.parse, could not hold them (and the reference CLI's JSONC parser does not read them).
-    stack = [(value, where)]
+    stack = [(value, "")]
     while stack:
         item, place = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
@@ -269,9 +273,9 @@ def _legacy_ids(values: Any, feature_id: Any, findings: Findings) -> None:
 # --- WARNING: lint beyond the schema ------------------------------------------------------------------------
 
 
-def _name(name: Any, findings: Findings) -> None:
+def check_blank_name(name: Any, findings: Findings) -> None:
     if isinstance(name, str) and name and not name.strip():
-        findings.warn("'name' is blank", "tools show it as the feature's title", field="name")
+        findings.warn("'name' is blank", "tools show it as the title", field="name")
 
 
 def option_variable(option_id: str) -> str:
@@ -301,10 +305,11 @@ def _options(options: Any, findings: Findings) -> None:
             )
         variables.setdefault(variable, option_id)
         if isinstance(option, dict):
-            _option_values(option_id, option, field, findings)
+            check_option_values(option_id, option, field, findings)
 
 
-def _option_values(option_id: str, option: dict[str, Any], field: str, findings: Findings) -> None:
+def check_option_values(option_id: str, option: dict[str, Any], field: str, findings: Findings) -> None:
+    """Lint one option's listed values and default (features and templates alike)."""
     where = f"option {option_id!r}"
     for listing, why in (
         ("proposals", "tools offer no suggestions; list some values or drop it"),

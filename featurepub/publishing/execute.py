@@ -371,7 +371,8 @@ def _completed_versions(target: Target, namespace: str) -> tuple[str | None, dic
     try:
         layer = manifest.to_json()["layers"][0]
         document = json.loads(target.read_blob(namespace, str(layer["digest"])) or b"{}")
-        return manifest.digest, {str(f["id"]): str(f["version"]) for f in document["features"]}
+        listed = document["features"] if "features" in document else document["templates"]
+        return manifest.digest, {str(f["id"]): str(f["version"]) for f in listed}
     except (ValueError, KeyError, IndexError, TypeError, RecursionError, FeaturepubError):
         return manifest.digest, {}  # not a collection featurepub can read: trust nothing in it
 
@@ -401,7 +402,7 @@ def execute(
     if collection is not None:
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
     run.existing_repositories = state.existing_repositories
-    report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run)
+    report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run, kind=plan.kind)
     pushed_collection = collection[0] if collection is not None else None
     staging: list[Future[None]] = []
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
@@ -422,7 +423,7 @@ def execute(
             "collection", plan.namespace, plan.collection, COLLECTION_TAG, versioned=False
         )
     else:
-        report.collection = RepositoryResult(plan.namespace, note="not pushed: some features failed")
+        report.collection = RepositoryResult(plan.namespace, note=f"not pushed: some {plan.kind.plural} failed")
     if cancel.cancelled:
         report.interrupted = cancel.reason
     return report

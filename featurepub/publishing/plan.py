@@ -1,4 +1,4 @@
-"""Turn features into what must be pushed: blobs, manifests and repositories. No network."""
+"""Turn features or templates into what must be pushed: blobs, manifests and repositories. No network."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from featurepub.errors import FeatureError, InvalidReferenceError, Problem
 from featurepub.features.archive import package_feature
 from featurepub.features.collection import COLLECTION_FILE, Collection, collection_document
 from featurepub.features.model import Feature
+from featurepub.kinds import FEATURE, ArtifactKind
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import EMPTY_CONFIG, Manifest, build_manifest, canonical_json
@@ -27,6 +28,8 @@ class Artifact:
 
 @dataclass(frozen=True)
 class FeaturePlan:
+    """One feature or template."""
+
     feature: Feature
     artifact: Artifact
     repositories: tuple[str, ...]  # its own first, then one per legacy id
@@ -43,8 +46,9 @@ class FeaturePlan:
 @dataclass(frozen=True)
 class Plan:
     namespace: str
-    features: tuple[FeaturePlan, ...]
+    features: tuple[FeaturePlan, ...]  # the features or templates
     collection: Artifact
+    kind: ArtifactKind = FEATURE
 
 
 def _github_annotations(registry: str | None, kind: str) -> dict[str, str]:
@@ -53,18 +57,19 @@ def _github_annotations(registry: str | None, kind: str) -> dict[str, str]:
 
 
 def feature_artifact(feature: Feature, layer: Blob, registry: str | None) -> Artifact:
+    """The manifest of a feature or template version: its layer, and its metadata as an annotation."""
     annotations = {
         mediatypes.ANNOTATION_METADATA: canonical_json(feature.published_metadata).decode("utf-8"),
-        **_github_annotations(registry, "devcontainer_feature"),
+        **_github_annotations(registry, feature.kind.package_type),
     }
     manifest = build_manifest(layer.descriptor, annotations)
     return Artifact(manifest, (EMPTY_CONFIG, layer))
 
 
-def collection_artifact(features: list[Feature], registry: str | None) -> Artifact:
+def collection_artifact(features: list[Feature], registry: str | None, kind: ArtifactKind = FEATURE) -> Artifact:
     layer = Blob.from_bytes(
         mediatypes.COLLECTION_LAYER,
-        collection_document(features),
+        collection_document(features, kind=kind),
         {mediatypes.ANNOTATION_TITLE: COLLECTION_FILE},
     )
     manifest = build_manifest(layer.descriptor, _github_annotations(registry, "devcontainer_collection"))
@@ -78,7 +83,7 @@ def _short(name: str) -> str:
 def check_names(collection: Collection, namespace: str, *, registry: str | None) -> str:
     """The namespace, parsed, once every repository the run would push to has a name the registry and
     its clients take; raise before any request otherwise (a long name fails mid-run, after other
-    features went up). Returns the namespace normalised."""
+    features or templates went up). Returns the namespace normalised."""
     namespace = parse_repository(namespace, what="namespace")
     for component in namespace.split("/"):
         if (why := component_problem(component)) is not None:
@@ -92,16 +97,17 @@ def check_names(collection: Collection, namespace: str, *, registry: str | None)
             if (why := repository_problem(repository, registry)) is not None:
                 problems.append(Problem(feature.metadata_path, f"repository {_short(repository)} {why}"))
     if problems:
-        raise FeatureError(problems)
+        raise FeatureError(problems, subject=collection.kind.plural)
     return namespace
 
 
 def make_plan(collection: Collection, namespace: str, workdir: Path, *, registry: str | None) -> Plan:
-    """Package every feature into `workdir` and describe what to push where."""
+    """Package every feature or template into `workdir` and describe what to push where."""
     namespace = check_names(collection, namespace, registry=registry)
     plans = []
     for feature in collection.features:
         layer = package_feature(feature, workdir / feature.id)
         repositories = tuple(f"{namespace}/{name}" for name in feature.repository_names)
         plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
-    return Plan(namespace, tuple(plans), collection_artifact(list(collection.features), registry))
+    artifact = collection_artifact(list(collection.features), registry, collection.kind)
+    return Plan(namespace, tuple(plans), artifact, collection.kind)

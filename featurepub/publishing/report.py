@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 from featurepub.errors import EXIT_INCOMPLETE, EXIT_INTERRUPTED
+from featurepub.kinds import FEATURE, ArtifactKind
 
 
 class Status(str, Enum):
@@ -79,10 +80,11 @@ class FeatureResult:
 class PublishReport:
     target: str
     namespace: str
-    features: list[FeatureResult] = field(default_factory=list)
+    features: list[FeatureResult] = field(default_factory=list)  # the features or templates (`kind`)
     collection: RepositoryResult | None = None
     dry_run: bool = False
     interrupted: str | None = None  # why the run was stopped before it finished (e.g. "SIGINT")
+    kind: ArtifactKind = FEATURE
 
     @property
     def ok(self) -> bool:
@@ -123,14 +125,16 @@ class PublishReport:
         return out
 
     def summary_json(self) -> dict[str, Any]:
+        """The whole report; its per-id entries go under "features" or "templates", as the kind's collection."""
         return {
             "ok": self.ok,
+            "kind": self.kind.name,
             "target": self.target,
             "namespace": self.namespace,
             "dryRun": self.dry_run,
             "interrupted": self.interrupted,
             "bytesUploaded": self.bytes_uploaded,
-            "features": self.to_json(),
+            self.kind.collection_key: self.to_json(),
             "collection": _repository_json(self.collection) if self.collection else None,
         }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +54,7 @@ def shell(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_every_marked_block_is_found() -> None:
     blocks = readme_blocks()
-    assert sorted(blocks) == ["action", "cli", "example", "library"]
+    assert sorted(blocks) == ["action", "cli", "example", "library", "templates"]
     assert blocks["action"][0] == "yaml"
     assert blocks["library"][0] == "python"
 
@@ -73,6 +74,17 @@ def test_readme_cli_commands(work: Path, registry: RegistryServer, namespace: st
     assert tag_digest(registry.url, f"{namespace}/hello-cli", "2") == info["digest"]
     assert registry_tags(registry.url, f"{namespace}/hello-cli") == ["2", "2.0", "2.0.1", "latest"]
     assert done.stdout.splitlines()[-4:] == ["latest", "2", "2.0", "2.0.1"]  # `featurepub tags`, newest first
+
+
+def test_readme_templates_block(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+    _, body = readme_blocks()["templates"]
+    shutil.copytree(ROOT / "sample-templates", tmp_path / "templates-repo")
+    script = localise(body, registry, namespace).replace("my-org/templates", f"{namespace}/templates")
+    done = shell(script, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert registry_tags(registry.url, f"{namespace}/templates/python-app") == ["2", "2.0", "2.0.1", "latest"]
+    config = (tmp_path / "my-project" / ".devcontainer" / "devcontainer.json").read_text(encoding="utf-8")
+    assert '"PYTHON_VERSION": "3.13"' in config
 
 
 def test_readme_library_block(work: Path, registry: RegistryServer, namespace: str) -> None:

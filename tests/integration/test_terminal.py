@@ -73,7 +73,7 @@ def test_progress_bars_and_colour_on_a_terminal(tmp_path: Path, registry: Regist
     assert "[" + "#" * 24 + "]" in terminal
     # Colour: the statuses, and nothing else changes wording.
     assert "\x1b[32mpushed tag\x1b[0m 1.0.0" in terminal
-    assert "\x1b[32mdone\x1b[0m: 1 features to" in terminal
+    assert "\x1b[32mdone\x1b[0m: 1 feature to" in terminal
 
 
 def test_no_color_keeps_the_bar_but_drops_colour(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
@@ -96,7 +96,7 @@ def test_ci_logs_get_plain_lines(tmp_path: Path, registry: RegistryServer, names
     lines = run.stderr.splitlines()
     assert f"big [{namespace}/big]: uploading sha256:" in "\n".join(lines)
     assert f"big [{namespace}/big]: pushed tag 1.0.0" in lines
-    assert any(line.startswith("done: 1 features to ") for line in lines)
+    assert any(line.startswith("done: 1 feature to ") for line in lines)
 
 
 def test_errors_are_coloured_on_a_terminal_only(tmp_path: Path) -> None:

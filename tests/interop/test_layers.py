@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tarfile
 from pathlib import Path
@@ -15,22 +14,9 @@ from tests.conftest import SAMPLES
 from tests.support.publishing import featurepub
 from tests.support.reference_extract import extract_features
 from tests.support.registry import RegistryServer
+from tests.support.trees import tree
 
 pytestmark = pytest.mark.interop
-
-
-def tree(root: Path) -> dict[str, tuple[str, bytes | str, bool]]:
-    """Path -> (kind, content or link target, executable) for everything under `root`."""
-    found: dict[str, tuple[str, bytes | str, bool]] = {}
-    for path in sorted(root.rglob("*")):
-        name = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            found[name] = ("link", os.readlink(path), False)
-        elif path.is_dir():
-            found[name] = ("dir", "", False)
-        else:
-            found[name] = ("file", path.read_bytes(), os.access(path, os.X_OK))
-    return found
 
 
 @pytest.fixture

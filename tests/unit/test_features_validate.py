@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from featurepub.errors import FeatureError, Problem, Tier
-from featurepub.features.collection import find_feature_dirs, load_collection
+from featurepub.features.collection import find_artifact_dirs, load_collection
 from featurepub.features.metadata import loads_jsonc, strip_jsonc
 from featurepub.features.validate import check_metadata, version_problem
+from featurepub.kinds import FEATURE
 
 from .featuretree import INSTALL, METADATA, findings_of, load, minimal_metadata, problems_of, write_feature
 
@@ -390,7 +391,7 @@ def test_symlink_escaping_the_folder(src: Path) -> None:
     (folder / "escape").symlink_to("../secret.txt")
     problem = _only(problems_of(src))
     assert problem.path == folder / "escape"
-    assert "points outside the feature folder" in problem.message
+    assert "points outside its feature or template folder" in problem.message
 
 
 def test_absolute_symlink(src: Path) -> None:
@@ -509,7 +510,7 @@ def test_single_feature_folder_does_not_need_id_equal_to_folder(tmp_path: Path) 
     collection = load(folder)
     assert collection.single is True
     assert [f.id for f in collection.features] == ["real-id"]
-    assert find_feature_dirs(folder) == ([folder], True)
+    assert find_artifact_dirs(folder) == ([folder], True, FEATURE)
 
 
 def test_single_feature_folder_is_still_validated(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from featurepub.errors import (
     RegistryContext,
     RegistryError,
 )
+from featurepub.kinds import TEMPLATE
 from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
 
 DIGEST = "sha256:" + "a" * 64
@@ -163,3 +164,13 @@ def test_registry_error_prefixes_context() -> None:
     assert error.diagnostics == []
     assert error.codes == set()
     assert error.retryable
+
+
+def test_a_templates_report_names_templates_and_a_features_report_keeps_its_keys() -> None:
+    entry = FeatureResult("t", "1.0.0", DIGEST, 10, [repo("ns/t", Status.PUBLISHED, ("1.0.0", Status.PUBLISHED))])
+    features = PublishReport("localhost:5000", "ns", [entry]).summary_json()
+    assert (features["kind"], list(features["features"])) == ("feature", ["t"])
+    templates = PublishReport("localhost:5000", "ns", [entry], kind=TEMPLATE).summary_json()
+    assert (templates["kind"], list(templates["templates"])) == ("template", ["t"])
+    assert "features" not in templates
+    assert FeatureError([], subject="templates").message == "0 problems found in the templates"

@@ -1,0 +1,2 @@
+CREATE TABLE IF NOT EXISTS greetings (id serial PRIMARY KEY, text text NOT NULL);
+INSERT INTO greetings (text) VALUES ('Hello from the dev container');
