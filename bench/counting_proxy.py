@@ -7,6 +7,7 @@ own memory; only chunked bodies (the reference CLI sends manifests that way) are
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,11 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgra
 PIECE = 1024 * 1024
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = socket.SOMAXCONN  # the default of 5 drops SYNs of many connections opened at once
+
+
 class CountingProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -25,8 +31,7 @@ class CountingProxy:
         self.blob_bytes = 0
         self.by_method: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     @property
@@ -55,6 +60,9 @@ class CountingProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY: the body follows the headers in a second write, which Nagle's algorithm would
+            # hold until the client's delayed ACK (about 40 ms on Linux).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:
                 return
