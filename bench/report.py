@@ -199,8 +199,8 @@ def targets(all_rows: list[Row], baseline: dict[str, float]) -> list[tuple[str, 
 
 
 def plot(all_rows: list[Row], out: Path) -> bool:
-    """Wall time against features, one panel per round-trip time: both tools, fresh and no change,
-    and the fresh floor. False when matplotlib is missing."""
+    """Wall time against features, one panel per round-trip time: both tools and the floor, fresh
+    (solid) and no change (dashed). False when matplotlib is missing."""
     try:
         import matplotlib
 
@@ -228,9 +228,9 @@ def plot(all_rows: list[Row], out: Path) -> bool:
             floors = sorted(
                 (row.any.features, row.floor.seconds) for row in here if row.floor and row.any.kind == kind
             )
-            if floors and kind == FRESH:
+            if floors:
                 xs, ys = [f[0] for f in floors], [f[1] for f in floors]
-                axis.plot(xs, ys, ":", marker="x", color="grey", label="floor, fresh")
+                axis.plot(xs, ys, style, marker="x", color="grey", alpha=0.7, label=f"floor, {kind}")
         axis.set_title(f"round trip {rtt:.0f} ms")
         axis.set_xticks(sorted({row.any.features for row in here}))
         axis.set_xlabel("features in the collection")
