@@ -14,9 +14,8 @@ Options:
     --in-flight L           requests in flight the floor assumes (default 32; see bench/floor.py)
     --featurepub-exe PATH   measure another featurepub executable
     --trace                 keep every run's request timeline in bench/results/traces/
-    --write-baseline        record this run's 0 ms featurepub/reference ratios in bench/baseline.json,
-                            the "before" that the 0 ms targets compare with (recorded on main at
-                            bce6372, before the pipelining work)
+    --baseline REF          also run featurepub as of commit REF at 0 ms, the "before" of the 0 ms
+                            target (default bce6372, main before the pipelining work; none: skip)
 
 Starts a real registry (docker-registry) on 127.0.0.1 and, in front of it, bench/latency_proxy.py:
 a proxy that adds the round-trip time to each request and `--connect-rtts` round trips to each new
@@ -38,7 +37,9 @@ to the registry and not timed. Each sequence starts on an empty registry, so tha
 the repositories of the runs before it.
 
 Method. For each round-trip time, each plan is run --repeats times, alternating which tool goes
-first. The table reports the median wall and CPU time (user + system) and the largest peak RSS.
+first (at 0 ms the --baseline featurepub takes turns too: on a shared 2-core machine a ratio moved
+by a third between two runs of the same code, far less within one). The table reports the median
+wall and CPU time (user + system) and the largest peak RSS.
   * 0 ms: timed runs go straight to the registry (no proxy in the path), as before this latency
     work; requests, connections and bytes come from one more run through the proxy with no delay.
   * 20 and 50 ms: every run goes through the proxy, which also counts it (the first run's counts).
@@ -49,16 +50,18 @@ the round trips assume at most --in-flight requests at once and --connect-rtts p
 registry time is a bare http.client replay of the scenario's requests without latency, straight
 to the registry for 0 ms rows and through the proxy for the others.
 
-Prints a table per scenario and round trip: both walls, fp/ref, the floor and its round trips,
-fp/floor, requests per fresh feature, requests, connections and peak RSS of each tool; then issue
-13's targets, for the rows that ran, with met / MISSED: at 20 ms fresh 20 <= 1/15 of the reference,
-fresh 100 <= 1/40, no change 20 <= 1/4, no change 100 <= 1/10, every scenario within 1.5x of its
-floor; at 0 ms no scenario's fp/ref above bench/baseline.json's (+10% for noise; fresh 20's limit is
-the issue's 0.47), at most 8 requests per fresh feature, the 500 MiB feature's peak RSS under
-100 MiB; and, from before, a no-change run uploads nothing in at most N + 5 requests, `featurepub
---help` < 0.3 s, every run exits 0. Writes bench/results/results.json and
-bench/results/time-vs-features.png. Exits 1 when a target is missed. bench/trace.py shows one
-run's request timeline in detail.
+Prints a table per scenario and round trip: both walls, fp/ref, the baseline's wall and fp/base
+(0 ms), the floor and its round trips, fp/floor, requests per fresh feature, requests, connections
+and peak RSS of each tool; then issue 13's targets, for the rows that ran, with met / MISSED:
+  at 20 ms: fresh 20 <= 1/15 of the reference, fresh 100 <= 1/40, no change 20 <= 1/4, no change
+    100 <= 1/10, every scenario within 1.5x of its floor;
+  at 0 ms: no scenario slower than the --baseline featurepub in the same run (+10% for noise),
+    fresh 20 at most 0.47x of the reference (the issue's number), at most 8 requests per fresh
+    feature, the 500 MiB feature's peak RSS under 100 MiB;
+  and, from before: a no-change run uploads nothing in at most N + 5 requests, `featurepub --help`
+    takes under 0.3 s, every run exits 0.
+Writes bench/results/results.json and bench/results/time-vs-features.png. Exits 1 when a target is
+missed. bench/trace.py shows one run's request timeline in detail.
 """
 
 from __future__ import annotations
@@ -78,8 +81,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.floor import Layer, critical_round_trips, registry_times, start_floor
 from bench.latency_proxy import LatencyProxy, Traffic
-from bench.report import BASELINE, Floor, Measure, Row, load_baseline, plot, rows, table, targets
+from bench.report import Floor, Measure, plot, rows, table, targets
 from bench.scenarios import (
+    BASELINE,
+    BASELINE_REF,
     PLANS,
     QUICK_SKIPS,
     ROOT,
@@ -88,6 +93,7 @@ from bench.scenarios import (
     Plan,
     Sample,
     Scenario,
+    baseline_featurepub,
     collection,
     command,
     featurepub_under_test,
@@ -107,9 +113,12 @@ def note(message: str) -> None:
 class Bench:
     """A registry, the proxy in front of it, and what was measured so far."""
 
-    def __init__(self, work: Path, featurepub: Path, connect_rtts: int, trace: bool) -> None:
+    def __init__(
+        self, work: Path, featurepub: Path, baseline: Path | None, connect_rtts: int, trace: bool
+    ) -> None:
         self.work = work
         self.featurepub = featurepub
+        self.baseline = baseline
         self.trace = trace
         self.registries = 0
         self.registry = self._registry()
@@ -153,7 +162,8 @@ class Bench:
                     self.proxy.rtt = (rtt_ms or 0.0) / 1000
                     self.proxy.reset()
                 host = self.proxy.host if proxied else self.registry.host
-                sample = launch(command(tool, self.featurepub, src, host, f"bench/{name}"))
+                exe = self.baseline if tool == BASELINE and self.baseline else self.featurepub
+                sample = launch(command(tool, exe, src, host, f"bench/{name}"))
                 if step not in wanted:
                     if sample.exit_code != 0:
                         note(f"set-up {step.key} by {tool} exited {sample.exit_code}")
@@ -176,9 +186,10 @@ class Bench:
                 if not wanted:
                     continue
                 runs = plan.repeats or repeats
+                tools = TOOLS + ((BASELINE,) if rtt == 0 and self.baseline else ())
                 for repeat in range(runs):
                     note(f"{rtt:.0f} ms, {plan.key} feature(s): timed run {repeat + 1}/{runs}")
-                    for tool in TOOLS if repeat % 2 == 0 else TOOLS[::-1]:
+                    for tool in turns(tools, repeat):
                         name = f"{tool}-{plan.key}-{rtt:.0f}ms-t{repeat}"
                         self.sequence(plan, wanted, tool, name, rtt if rtt else None)
                 if rtt == 0:
@@ -215,7 +226,8 @@ class Bench:
                 )
             )
         order = list(SCENARIOS)
-        return sorted(out, key=lambda m: (order.index(m.scenario), m.rtt_ms, TOOLS.index(m.tool)))
+        tools = (*TOOLS, BASELINE)
+        return sorted(out, key=lambda m: (order.index(m.scenario), m.rtt_ms, tools.index(m.tool)))
 
     def floors(
         self, rtts: list[float], selected: list[str], repeats: int, in_flight: int, connect_rtts: int
@@ -267,20 +279,11 @@ def save_trace(path: Path, traffic: Traffic, sample: Sample) -> None:
     path.write_text(json.dumps(document))
 
 
-def write_baseline(all_rows: list[Row], featurepub: Path) -> None:
-    ratios = {row.any.scenario: round(row.ratio, 3) for row in all_rows if row.any.rtt_ms == 0 and row.ratio}
-    # The last commit that changed what bench/.venv installs: the featurepub measured.
-    command = ["git", "-C", str(ROOT), "log", "-1", "--format=%h", "--", "featurepub", "pyproject.toml"]
-    commit = subprocess.run(command, check=False, capture_output=True, text=True)
-    document = {
-        "what": "featurepub/reference wall ratios at 0 ms (medians), the 'before' of issue 13's 0 ms targets",
-        "package_commit": commit.stdout.strip(),
-        "featurepub": str(featurepub),
-        "date": time.strftime("%Y-%m-%d"),
-        "ratio_at_0ms": ratios,
-    }
-    BASELINE.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nbaseline: {BASELINE}")
+def turns(tools: tuple[str, ...], repeat: int) -> tuple[str, ...]:
+    """The order of the tools in a repeat: each goes first in turn, and runs before and after each other."""
+    turn = repeat % len(tools)
+    order = tools[turn:] + tools[:turn]
+    return order if repeat % 2 == 0 else order[::-1]
 
 
 def help_time(featurepub: Path) -> float:
@@ -303,7 +306,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--featurepub-exe", metavar="PATH", help="measure this featurepub executable instead")
     parser.add_argument("--trace", action="store_true", help="write each run's timeline to bench/results/traces/")
     parser.add_argument(
-        "--write-baseline", action="store_true", help="record the 0 ms ratios in bench/baseline.json"
+        "--baseline",
+        default=BASELINE_REF,
+        metavar="REF",
+        help=f"featurepub to compare with at 0 ms ({BASELINE_REF})",
     )
     args = parser.parse_args()
     try:
@@ -327,9 +333,12 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     featurepub = featurepub_under_test(args.featurepub_exe)
+    baseline = None
+    if args.baseline.lower() != "none" and 0 in args.rtts:
+        baseline = baseline_featurepub(args.baseline)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="featurepub-bench-") as temp:
-        bench = Bench(Path(temp), featurepub, args.connect_rtts, args.trace)
+        bench = Bench(Path(temp), featurepub, baseline, args.connect_rtts, args.trace)
         try:
             bench.measure(args.rtts, args.selected, args.repeats)
             floors, floor_inputs = bench.floors(
@@ -348,7 +357,7 @@ def main() -> int:
     )
     print(table(all_rows))
     print("\ntargets (issue 13):")
-    checks = targets(all_rows, load_baseline())
+    checks = targets(all_rows)
     checks.append(("featurepub --help < 0.3 s", help_seconds < 0.3, f"{help_seconds:.3f}s (best of 5)"))
     for name, met, detail in checks:
         print(f"  [{'met' if met else 'MISSED'}] {name}: {detail}")
@@ -365,8 +374,6 @@ def main() -> int:
             indent=2,
         )
     )
-    if args.write_baseline:
-        write_baseline(all_rows, featurepub)
     if plot(all_rows, RESULTS / "time-vs-features.png"):
         print(f"\nplot: {RESULTS / 'time-vs-features.png'}")
     return 0 if all(met for _, met, _ in checks) else 1

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "bench" / ".venv"
 STAMP = VENV / "featurepub-bench.json"
 TOOLS = ("reference", "featurepub")
+BASELINE = "baseline"  # featurepub as of an earlier commit, run alongside at 0 ms
+BASELINE_REF = "bce6372"  # main before issue 13's pipelining: what "no slower than today" compares with
 MiB = 1024 * 1024
 
 
@@ -161,6 +164,41 @@ def installed_featurepub() -> Path:
     return exe
 
 
+def baseline_featurepub(ref: str) -> Path:
+    """featurepub as of commit `ref`, installed (once per commit) like the one under test, in
+    bench/.venv/baseline-<commit>."""
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench: --baseline {ref}: not a commit of this repository")
+    venv = VENV / f"baseline-{done.stdout.strip()}"
+    exe = venv / "bin" / "featurepub"
+    if exe.exists():
+        return exe
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="featurepub-baseline-") as temp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", ref, "featurepub", "pyproject.toml", "README.md"],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", temp], input=archive.stdout, check=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        command = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", temp]
+        installed = subprocess.run(command, capture_output=True, text=True, check=False)
+        if installed.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            sys.stderr.write(installed.stdout + installed.stderr)
+            raise SystemExit(f"bench: installing featurepub {ref} failed ({installed.returncode})")
+    print(f"bench: installed featurepub {ref} into {venv} ({time.perf_counter() - started:.1f}s)", file=sys.stderr)
+    return exe
+
+
 def featurepub_under_test(exe: str | None) -> Path:
     """`exe` from PATH when given, else the bench venv's install of this checkout."""
     if exe is None:
@@ -175,7 +213,8 @@ def featurepub_under_test(exe: str | None) -> Path:
 
 
 def command(tool: str, featurepub: Path, src: Path, host: str, namespace: str, verbose: bool = False) -> list[str]:
-    if tool == "featurepub":
+    """The publish command line of `tool`; `featurepub` is the executable of featurepub (or of the baseline)."""
+    if tool in ("featurepub", BASELINE):
         return [str(featurepub), "publish", str(src), "-r", host, "-n", namespace, "-v" if verbose else "-q"]
     return ["devcontainer", "features", "publish", str(src), "-r", host, "-n", namespace]
 
