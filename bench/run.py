@@ -1,300 +1,226 @@
-"""Benchmark featurepub against the reference Dev Containers CLI, side by side, on loopback.
+"""Benchmark featurepub against the reference Dev Containers CLI, side by side, with the registry near
+and far.
 
-    python bench/run.py                # everything (a few minutes)
-    python bench/run.py --quick        # skip the 100-feature and 500 MiB scenarios
-    python bench/run.py --repeats 5    # more timed repeats per scenario (default 3)
+    python bench/run.py                                   # everything: 0, 20 and 50 ms (about 25 minutes)
+    python bench/run.py --quick                           # without the 100-feature and 500 MiB scenarios
+    python bench/run.py --rtt 20 --scenarios fresh20,nochange20 --repeats 1   # about a minute
+    python bench/run.py --repeats 5                       # more timed runs per scenario (default 3)
 
-Starts a real registry (docker-registry) on 127.0.0.1, generates collections, and runs each
-tool as a user would: a fresh process per publish. featurepub is measured as users install it:
-a dedicated venv, bench/.venv, holds a normal (non-editable) `pip install` of this checkout, with
-bytecode compiled at install time and without the dev venv's test extras; it is reinstalled
-whenever featurepub/ or pyproject.toml changes. `--featurepub-exe PATH` measures another
-executable instead. The reference CLI is `devcontainer` from PATH.
+Options:
+    --rtt MS[,MS...]        round-trip times in milliseconds (default 0,20,50; repeatable)
+    --scenarios NAME[,...]  fresh1, fresh20, nochange20, onechanged20, fresh100, nochange100, big500
+                            (default all; --quick drops fresh100, nochange100 and big500)
+    --connect-rtts N        round trips a new connection costs (default 1: TCP; 2: TCP + TLS 1.3)
+    --in-flight L           requests in flight the floor assumes (default 32; see bench/floor.py)
+    --featurepub-exe PATH   measure another featurepub executable
+    --trace                 keep every run's request timeline in bench/results/traces/
+    --baseline REF          also run featurepub as of commit REF at 0 ms, the "before" of the 0 ms
+                            target (default bce6372, main before the pipelining work; none: skip)
 
-Methodology. Each scenario group is a state sequence on a fresh source tree and a fresh
-namespace: a collection of N features published once (fresh N); for 20 features, then published
-again unchanged (no change 20) and again after one feature's version is bumped (one changed 20).
+Starts a real registry (docker-registry) on 127.0.0.1 and, in front of it, bench/latency_proxy.py:
+a proxy that adds the round-trip time to each request and `--connect-rtts` round trips to each new
+connection, keeps connections alive, streams bodies, and counts requests, connections and bytes.
+Runs each tool as a user would, a fresh process per publish: featurepub as users install it (a
+normal, non-editable `pip install` of this checkout in bench/.venv, bytecode compiled at install
+time, reinstalled whenever featurepub/ or pyproject.toml changes), the reference CLI as
+`devcontainer` from PATH (0.89.0 in CI).
 
-  * Timing: wall time, CPU time (user + system of the publishing process and its children) and
-    peak RSS come from runs that talk directly to the registry. Each sequence is run --repeats
-    times, every repeat on its own source tree and namespace, alternating which tool goes first;
-    the table reports the median wall, the median CPU and the largest peak RSS. The 500 MiB
-    scenario is timed once (it is slow); the table's `runs` column says how many samples a row has.
-  * Counting: requests, request-body bytes and blob-upload bytes come from one more, otherwise
-    identical run of each sequence through a counting proxy (bench/counting_proxy.py), on its own
-    source tree and namespace. The proxy is a threaded Python process on the same machine and
-    would distort the timings, so it is never in the path of a timed run.
+Scenarios. Each plan is a state sequence on a fresh source tree and a fresh namespace, per tool:
+  fresh1                   one feature into a new namespace
+  fresh20, nochange20, onechanged20
+                           20 features published fresh, again unchanged, again after feature 7's
+                           version is bumped
+  fresh100, nochange100    100 features fresh, then again unchanged
+  big500                   one feature holding 500 MiB of random data (timed once per round trip)
+A scenario chosen without the ones before it in its plan still gets them, as set-up: run straight
+to the registry and not timed. Each sequence starts on an empty registry, so that no run pays for
+the repositories of the runs before it.
 
-  * Floors (bench/floor.py): the interpreter importing featurepub's dependencies, and a bare
-    http.client replay of the requests a fresh 20 needs at the least; no publisher written in
-    Python with these dependencies can beat their sum here.
+Method. For each round-trip time, each plan is run --repeats times, alternating which tool goes
+first (at 0 ms the --baseline featurepub takes turns too: on a shared 2-core machine a ratio moved
+by a third between two runs of the same code; within one run, comparing best runs, by up to a
+fifth with 3 repeats). The table reports the median wall and CPU time (user + system) and the
+largest peak RSS.
+  * 0 ms: timed runs go straight to the registry (no proxy in the path), as before this latency
+    work; requests, connections and bytes come from one more run through the proxy with no delay.
+  * 20 and 50 ms: every run goes through the proxy, which also counts it (the first run's counts).
 
-Prints a table, the featurepub/reference ratios, the floors and each target with whether it is met;
-writes bench/results/results.json and bench/results/time-vs-features.png.
+Floors (bench/floor.py, where the formulas are derived): start + max(round trips on the critical
+path x RTT, registry time), where start is the interpreter importing featurepub's dependencies,
+the round trips assume at most --in-flight requests at once and --connect-rtts per connection, and
+registry time is a bare http.client replay of the scenario's requests without latency, straight
+to the registry for 0 ms rows and through the proxy for the others.
+
+Prints a table per scenario and round trip: both walls, fp/ref, the baseline's best wall and
+fp/base (best runs, 0 ms), the floor and its round trips, fp/floor, requests per fresh feature,
+requests, connections and peak RSS of each tool; then issue 13's targets, for the rows that ran,
+with met / MISSED:
+  at 20 ms: fresh 20 <= 1/15 of the reference, fresh 100 <= 1/40, no change 20 <= 1/4, no change
+    100 <= 1/10, every scenario within 1.5x of its floor;
+  at 0 ms: no scenario slower than the --baseline featurepub in the same run (best runs compared,
+    +10% for noise; on a busy machine use more --repeats), fresh 20 at most 0.47x of the
+    reference (the issue's number), at most 8 requests per fresh feature, the 500 MiB feature's
+    peak RSS under 100 MiB;
+  and, from before: a no-change run uploads nothing in at most N + 5 requests, `featurepub --help`
+    takes under 0.3 s, every run exits 0.
+Writes bench/results/results.json and bench/results/time-vs-features.png. Exits 1 when a target is
+missed. bench/trace.py shows one run's request timeline in detail.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.counting_proxy import CountingProxy  # noqa: E402
-from bench.floor import best_registry_floor, start_floor  # noqa: E402
-from tests.support.registry import RegistryServer  # noqa: E402
+from bench.floor import Layer, critical_round_trips, registry_times, start_floor
+from bench.latency_proxy import LatencyProxy, Traffic
+from bench.report import Floor, Measure, plot, rows, table, targets
+from bench.scenarios import (
+    BASELINE,
+    BASELINE_REF,
+    PLANS,
+    QUICK_SKIPS,
+    ROOT,
+    SCENARIOS,
+    TOOLS,
+    Plan,
+    Sample,
+    Scenario,
+    baseline_featurepub,
+    collection,
+    command,
+    featurepub_under_test,
+    launch,
+    write_payload,
+)
+from tests.support.registry import RegistryServer
 
 RESULTS = ROOT / "bench" / "results"
-VENV = ROOT / "bench" / ".venv"
-STAMP = VENV / "featurepub-bench.json"
-TOOLS = ("reference", "featurepub")
-MiB = 1024 * 1024
+TRACES = RESULTS / "traces"
 
 
-@dataclass
-class Sample:
-    """One timed publish, straight to the registry."""
-
-    wall: float
-    cpu: float
-    peak_rss_mib: float
-    exit_code: int
+def note(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-@dataclass
-class Counts:
-    """One counted publish, through the counting proxy."""
+class Bench:
+    """A registry, the proxy in front of it, and what was measured so far."""
 
-    requests: int
-    bytes_sent: int
-    blob_bytes: int
-    exit_code: int
+    def __init__(
+        self, work: Path, featurepub: Path, baseline: Path | None, connect_rtts: int, trace: bool
+    ) -> None:
+        self.work = work
+        self.featurepub = featurepub
+        self.baseline = baseline
+        self.trace = trace
+        self.registries = 0
+        self.registry = self._registry()
+        self.proxy = LatencyProxy(self.registry.port, 0.0, connect_rtts)
+        self.timed: dict[tuple[str, float, str], list[Sample]] = {}
+        self.counted: dict[tuple[str, float, str], Traffic] = {}
 
+    def _registry(self) -> RegistryServer:
+        self.registries += 1
+        root = self.work / f"registry-{self.registries}"
+        root.mkdir()
+        return RegistryServer(root).start()
 
-@dataclass
-class Measure:
-    scenario: str
-    tool: str
-    features: int
-    wall: float  # median of the timed runs
-    cpu: float  # median of the timed runs
-    peak_rss_mib: float  # largest of the timed runs
-    requests: int  # from the counted run
-    bytes_sent: int
-    blob_bytes: int
-    exit_code: int  # the first non-zero exit code of any run (timed or counted), else 0
-    runs: int = 0  # timed samples
-    wall_samples: list[float] = field(default_factory=list)
-    cpu_samples: list[float] = field(default_factory=list)
+    def new_registry(self) -> None:
+        """An empty registry behind the proxy. Each state sequence gets one: the catalog that featurepub
+        reads walks every repository in distribution's storage, so a registry holding every earlier
+        run's repositories answers it slower and slower (over 100 ms late in a full run)."""
+        self.registry.stop()
+        shutil.rmtree(self.registry.root, ignore_errors=True)
+        self.registry = self._registry()
+        self.proxy.upstream_port = self.registry.port
 
+    def stop(self) -> None:
+        self.proxy.stop()
+        self.registry.stop()
 
-@dataclass(frozen=True)
-class Step:
-    scenario: str
-    change: Callable[[Path], None] | None = None  # applied to the source tree before this publish
+    def sequence(self, plan: Plan, wanted: list[Scenario], tool: str, name: str, rtt_ms: float | None) -> None:
+        """Runs the plan's publishes up to the last wanted one on a new source tree and namespace: the
+        wanted ones through the proxy at `rtt_ms` (None: straight to the registry, timed, not counted),
+        the others straight to the registry as set-up."""
+        root = self.work / name
+        src = collection(root, plan.features, plan.payload)
+        self.new_registry()
+        last = max(plan.steps.index(s) for s in wanted)
+        try:
+            for step in plan.steps[: last + 1]:
+                if step.change is not None:
+                    step.change(src)
+                proxied = step in wanted and rtt_ms is not None
+                if proxied:
+                    self.proxy.rtt = (rtt_ms or 0.0) / 1000
+                    self.proxy.reset()
+                host = self.proxy.host if proxied else self.registry.host
+                exe = self.baseline if tool == BASELINE and self.baseline else self.featurepub
+                sample = launch(command(tool, exe, src, host, f"bench/{name}"))
+                if step not in wanted:
+                    if sample.exit_code != 0:
+                        note(f"set-up {step.key} by {tool} exited {sample.exit_code}")
+                    continue
+                traffic = self.proxy.reset() if proxied else None
+                rtt = rtt_ms or 0.0
+                if rtt_ms is None or rtt_ms != 0:  # a 0 ms run through the proxy only counts
+                    self.timed.setdefault((step.key, rtt, tool), []).append(sample)
+                if traffic is not None:
+                    self.counted.setdefault((step.key, rtt, tool), traffic)
+                    if self.trace:
+                        save_trace(TRACES / f"{name}-{step.key}.json", traffic, sample)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
+    def measure(self, rtts: list[float], selected: list[str], repeats: int) -> None:
+        for rtt in rtts:
+            for plan in PLANS:
+                wanted = [s for s in plan.steps if s.key in selected]
+                if not wanted:
+                    continue
+                runs = plan.repeats or repeats
+                tools = TOOLS + ((BASELINE,) if rtt == 0 and self.baseline else ())
+                for repeat in range(runs):
+                    note(f"{rtt:.0f} ms, {plan.key} feature(s): timed run {repeat + 1}/{runs}")
+                    for tool in turns(tools, repeat):
+                        name = f"{tool}-{plan.key}-{rtt:.0f}ms-t{repeat}"
+                        self.sequence(plan, wanted, tool, name, rtt if rtt else None)
+                if rtt == 0:
+                    note(f"0 ms, {plan.key} feature(s): counted run")
+                    for tool in TOOLS:
+                        self.sequence(plan, wanted, tool, f"{tool}-{plan.key}-counted", 0.0)
 
-@dataclass(frozen=True)
-class Plan:
-    """A state sequence: a generated collection and the publishes made of it, in order."""
-
-    key: str
-    features: int
-    steps: tuple[Step, ...]
-    payload: int = 0
-    repeats: int | None = None  # None: --repeats
-
-
-def write_feature(src: Path, index: int, version: str = "1.0.0", payload: int = 0) -> None:
-    feature_id = f"feature-{index:03d}"
-    folder = src / feature_id
-    folder.mkdir(parents=True, exist_ok=True)
-    metadata = {
-        "id": feature_id,
-        "version": version,
-        "name": f"Feature {index}",
-        "description": "Generated for the benchmark.",
-        "options": {
-            "enabled": {"type": "boolean", "default": True, "description": "Turn it on."},
-            "flavour": {"type": "string", "enum": ["a", "b"], "default": "a", "description": "Pick one."},
-        },
-    }
-    (folder / "devcontainer-feature.json").write_text(json.dumps(metadata, indent=4))
-    install = folder / "install.sh"
-    install.write_text(f"#!/usr/bin/env bash\nset -e\necho 'installing {feature_id} {version}'\n" * 20)
-    install.chmod(0o755)
-    if payload:
-        with (folder / "payload.bin").open("wb") as handle:
-            for _ in range(payload // MiB):
-                handle.write(os.urandom(MiB))
-
-
-def collection(root: Path, count: int, payload: int = 0) -> Path:
-    src = root / "src"
-    for index in range(count):
-        write_feature(src, index, payload=payload)
-    return src
-
-
-def bump_feature_7(src: Path) -> None:
-    write_feature(src, 7, version="1.0.1")
-
-
-def plans(quick: bool) -> list[Plan]:
-    result = [
-        Plan("1", 1, (Step("fresh 1"),)),
-        Plan("20", 20, (Step("fresh 20"), Step("no change 20"), Step("one changed 20", bump_feature_7))),
-    ]
-    if not quick:
-        result.append(Plan("100", 100, (Step("fresh 100"),)))
-        result.append(Plan("big", 1, (Step("one 500 MiB"),), payload=500 * MiB, repeats=1))
-    return result
-
-
-# --- the featurepub under test --------------------------------------------------------------------
-
-
-def source_digest() -> dict[str, str]:
-    """What the bench venv was installed from: the package's files, the project file, the interpreter."""
-    package = hashlib.sha256()
-    for path in sorted((ROOT / "featurepub").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            package.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return {
-        "package": package.hexdigest(),
-        "pyproject": hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest(),
-        "python": f"{sys.version} {sys.base_prefix}",
-    }
-
-
-def pip(*args: str) -> None:
-    command = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", *args, str(ROOT)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"bench: {' '.join(command)} failed ({done.returncode})")
-
-
-def installed_featurepub() -> Path:
-    """bench/.venv/bin/featurepub, (re)installed from this checkout when it is missing or out of date."""
-    exe = VENV / "bin" / "featurepub"
-    wanted = source_digest()
-    try:
-        have = json.loads(STAMP.read_text())
-    except (OSError, ValueError):
-        have = {}
-    if have == wanted and exe.exists():
-        return exe
-    started = time.perf_counter()
-    if have.get("python") != wanted["python"] or not (VENV / "bin" / "python").exists():
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        pip()  # featurepub and its dependencies; pip compiles the bytecode at install time
-    else:
-        STAMP.unlink(missing_ok=True)
-        if have.get("pyproject") != wanted["pyproject"]:
-            pip()  # new or changed dependencies
-        pip("--force-reinstall", "--no-deps")  # the package itself, whatever its version says
-    compiled = list(VENV.glob("lib/python*/site-packages/featurepub/__pycache__/*.pyc"))
-    if not exe.exists() or not compiled:
-        raise SystemExit(f"bench: {VENV} has no featurepub executable or no compiled bytecode")
-    STAMP.write_text(json.dumps(wanted, indent=2))
-    print(f"bench: installed featurepub into {VENV} ({time.perf_counter() - started:.1f}s)", file=sys.stderr)
-    return exe
-
-
-# --- running -------------------------------------------------------------------------------------------
-
-
-def command(tool: str, featurepub: Path, src: Path, host: str, namespace: str) -> list[str]:
-    if tool == "featurepub":
-        return [str(featurepub), "publish", str(src), "-r", host, "-n", namespace, "-q"]
-    return ["devcontainer", "features", "publish", str(src), "-r", host, "-n", namespace]
-
-
-def launch(argv: list[str]) -> Sample:
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode)
-
-
-def run_plan(
-    plan: Plan, tool: str, featurepub: Path, root: Path, host: str, namespace: str, proxy: CountingProxy | None
-) -> list[tuple[str, Sample, Counts | None]]:
-    """Runs the plan's state sequence on a freshly generated source tree; with `proxy`, counts each publish."""
-    src = collection(root, plan.features, plan.payload)
-    out: list[tuple[str, Sample, Counts | None]] = []
-    try:
-        for step in plan.steps:
-            if step.change is not None:
-                step.change(src)
-            if proxy is not None:
-                proxy.reset()
-            sample = launch(command(tool, featurepub, src, host, namespace))
-            counts = None
-            if proxy is not None:
-                counts = Counts(proxy.requests, proxy.body_bytes, proxy.blob_bytes, sample.exit_code)
-            out.append((step.scenario, sample, counts))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    return out
-
-
-def scenarios(
-    work: Path, registry: RegistryServer, proxy: CountingProxy, featurepub: Path, quick: bool, repeats: int
-) -> list[Measure]:
-    timed: dict[tuple[str, str], list[Sample]] = {}
-    counted: dict[tuple[str, str], Counts] = {}
-    features: dict[str, int] = {}
-    for plan in plans(quick):
-        runs = plan.repeats or repeats
-        for repeat in range(runs):
-            print(f"bench: {plan.key} feature(s), timed run {repeat + 1}/{runs}", file=sys.stderr)
-            for tool in TOOLS if repeat % 2 == 0 else TOOLS[::-1]:
-                name = f"{tool}-{plan.key}-t{repeat}"
-                for scenario, sample, _ in run_plan(
-                    plan, tool, featurepub, work / name, registry.host, f"bench/{name}", None
-                ):
-                    timed.setdefault((scenario, tool), []).append(sample)
-                    features[scenario] = plan.features
-        print(f"bench: {plan.key} feature(s), counted run", file=sys.stderr)
-        for tool in TOOLS:
-            name = f"{tool}-{plan.key}-counted"
-            for scenario, _, counts in run_plan(
-                plan, tool, featurepub, work / name, proxy.host, f"bench/{name}", proxy
-            ):
-                assert counts is not None
-                counted[(scenario, tool)] = counts
-    results: list[Measure] = []
-    for tool in TOOLS:
-        for scenario, count in features.items():
-            samples, counts = timed[(scenario, tool)], counted[(scenario, tool)]
-            codes = [s.exit_code for s in samples] + [counts.exit_code]
-            results.append(
+    def results(self) -> list[Measure]:
+        out = []
+        for (key, rtt, tool), samples in self.timed.items():
+            scenario = SCENARIOS[key]
+            plan = next(p for p in PLANS if scenario in p.steps)
+            counts = self.counted.get((key, rtt, tool), Traffic())
+            codes = [s.exit_code for s in samples]
+            out.append(
                 Measure(
-                    scenario,
+                    key,
+                    scenario.title,
+                    scenario.kind,
+                    plan.features,
+                    rtt,
                     tool,
-                    count,
                     statistics.median(s.wall for s in samples),
                     statistics.median(s.cpu for s in samples),
                     max(s.peak_rss_mib for s in samples),
                     counts.requests,
-                    counts.bytes_sent,
+                    counts.connections,
+                    counts.body_bytes,
                     counts.blob_bytes,
                     next((code for code in codes if code != 0), 0),
                     len(samples),
@@ -302,7 +228,65 @@ def scenarios(
                     [s.cpu for s in samples],
                 )
             )
-    return results
+        order = list(SCENARIOS)
+        tools = (*TOOLS, BASELINE)
+        return sorted(out, key=lambda m: (order.index(m.scenario), m.rtt_ms, tools.index(m.tool)))
+
+    def floors(
+        self, rtts: list[float], selected: list[str], repeats: int, in_flight: int, connect_rtts: int
+    ) -> tuple[dict[tuple[str, float], Floor], dict[str, object]]:
+        python = self.featurepub.parent / "python"
+        start = start_floor(python if python.exists() else Path(sys.executable))
+        found: dict[tuple[str, float], Floor] = {}
+        registry: dict[str, dict[str, float]] = {}
+        for plan in PLANS:
+            wanted = [s for s in plan.steps if s.key in selected]
+            if not wanted:
+                continue
+            layer = None
+            if plan.payload:
+                write_payload(self.work / "payload.bin", plan.payload)
+                layer = Layer.of_file(self.work / "payload.bin")
+            concurrencies = (8,) if layer else (8, 16, 32)
+            paths = (["direct"] if 0 in rtts else []) + (["proxied"] if any(rtts) else [])
+            for path in paths:
+                note(f"registry time, {plan.key} feature(s), {path}")
+
+                def port(path: str = path) -> int:
+                    self.new_registry()
+                    return self.registry.port if path == "direct" else self.proxy.port
+
+                self.proxy.rtt = 0.0
+                times = registry_times(
+                    port,
+                    f"bench/floor-{plan.key}-{path}",
+                    plan.features,
+                    plan.repeats or repeats,
+                    layer,
+                    concurrencies,
+                )
+                self.proxy.reset()
+                registry[f"{plan.key} {path}"] = times
+                for step in wanted:
+                    for rtt in rtts:
+                        if (rtt == 0) == (path == "direct"):
+                            trips = critical_round_trips(step.kind, plan.features, in_flight, connect_rtts)
+                            found[(step.key, rtt)] = Floor(start, trips, rtt / 1000, times[step.kind])
+        return found, {"start": start, "registry": registry, "in_flight": in_flight, "connect_rtts": connect_rtts}
+
+
+def save_trace(path: Path, traffic: Traffic, sample: Sample) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"sample": asdict(sample), "opened": [asdict(o) for o in traffic.opened]}
+    document["exchanges"] = [asdict(e) for e in traffic.exchanges]
+    path.write_text(json.dumps(document))
+
+
+def turns(tools: tuple[str, ...], repeat: int) -> tuple[str, ...]:
+    """The order of the tools in a repeat: each goes first in turn, and runs before and after each other."""
+    turn = repeat % len(tools)
+    order = tools[turn:] + tools[:turn]
+    return order if repeat % 2 == 0 else order[::-1]
 
 
 def help_time(featurepub: Path) -> float:
@@ -314,185 +298,86 @@ def help_time(featurepub: Path) -> float:
     return best
 
 
-# --- reporting -----------------------------------------------------------------------------------------
-
-
-def table(results: list[Measure]) -> str:
-    lines = [
-        f"{'scenario':<16} {'tool':<11} {'runs':>4} {'wall s':>7} {'wall range':>11} {'cpu s':>6} "
-        f"{'RSS MiB':>8} {'requests':>8} {'req/feat':>8} {'sent MiB':>9} {'exit':>4}"
-    ]
-    for m in results:
-        spread = f"{min(m.wall_samples):.2f}-{max(m.wall_samples):.2f}"
-        lines.append(
-            f"{m.scenario:<16} {m.tool:<11} {m.runs:4d} {m.wall:7.2f} {spread:>11} {m.cpu:6.2f} "
-            f"{m.peak_rss_mib:8.1f} {m.requests:8d} {m.requests / m.features:8.1f} {m.bytes_sent / MiB:9.2f} "
-            f"{m.exit_code:4d}"
-        )
-    return "\n".join(lines)
-
-
-def ratios(results: list[Measure]) -> list[str]:
-    by = {(m.scenario, m.tool): m for m in results}
-    lines = []
-    for scenario in dict.fromkeys(m.scenario for m in results):
-        ours, theirs = by.get((scenario, "featurepub")), by.get((scenario, "reference"))
-        if ours and theirs:
-            cpu = ours.cpu / max(theirs.cpu, 1e-9)
-            lines.append(
-                f"{scenario:<16} wall {ours.wall / theirs.wall:5.2f}x  cpu {cpu:5.2f}x  "
-                f"rss {ours.peak_rss_mib / theirs.peak_rss_mib:5.2f}x  requests {ours.requests}/{theirs.requests}"
-            )
-    return lines
-
-
-@dataclass
-class Floors:
-    """What no Python client with featurepub's dependencies can beat here (see bench/floor.py)."""
-
-    start: float
-    registry: float
-    registry_requests: int
-    registry_concurrency: int
-
-    @property
-    def total(self) -> float:
-        return self.start + self.registry
-
-
-def floor_lines(floors: Floors, results: list[Measure]) -> list[str]:
-    by = {(m.scenario, m.tool): m for m in results}
-    ours, theirs = by[("fresh 20", "featurepub")], by[("fresh 20", "reference")]
-    return [
-        f"  start: the interpreter importing typer, httpx and httpcore: {floors.start:.2f}s (best of 5)",
-        f"  registry: the {floors.registry_requests} requests a fresh 20 needs, replayed with http.client "
-        f"{floors.registry_concurrency} at a time: {floors.registry:.2f}s (median)",
-        f"  fresh 20 cannot take less than {floors.total:.2f}s = {floors.total / theirs.wall:.2f}x the "
-        f"reference's {theirs.wall:.2f}s; featurepub takes {ours.wall:.2f}s, "
-        f"{ours.wall - floors.total:+.2f}s over the floor",
-    ]
-
-
-def targets(results: list[Measure], help_seconds: float, floors: Floors) -> list[tuple[str, bool, str]]:
-    by = {(m.scenario, m.tool): m for m in results}
-    checks: list[tuple[str, bool, str]] = []
-    ours, theirs = by[("fresh 20", "featurepub")], by[("fresh 20", "reference")]
-    checks.append(
-        (
-            "fresh 20: wall <= 1/3 of reference",
-            ours.wall <= theirs.wall / 3,
-            f"{ours.wall:.2f}s vs {theirs.wall:.2f}s (medians; the floor is {floors.total:.2f}s)",
-        )
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="skip the 100-feature and 500 MiB scenarios")
+    parser.add_argument("--rtt", action="append", metavar="MS[,MS...]", help="round-trip times (default 0,20,50)")
+    parser.add_argument("--scenarios", metavar="NAME[,NAME...]", help=f"default all: {','.join(SCENARIOS)}")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per scenario (default 3; big500: 1)")
+    parser.add_argument("--connect-rtts", type=int, default=1, help="round trips per new connection (default 1)")
+    parser.add_argument("--in-flight", type=int, default=32, help="requests in flight the floor assumes (32)")
+    parser.add_argument("--featurepub-exe", metavar="PATH", help="measure this featurepub executable instead")
+    parser.add_argument("--trace", action="store_true", help="write each run's timeline to bench/results/traces/")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        metavar="REF",
+        help=f"featurepub to compare with at 0 ms ({BASELINE_REF})",
     )
-    checks.append(("fresh 20: <= 8 requests per feature", ours.requests <= 8 * 20, f"{ours.requests / 20:.2f}"))
-    same = by[("no change 20", "featurepub")]
-    checks.append(("no change 20: zero blob bytes", same.blob_bytes == 0, f"{same.blob_bytes} B"))
-    checks.append(
-        ("no change 20: <= 1 request per feature + 5", same.requests <= 20 + 5, f"{same.requests} requests")
-    )
-    if ("one 500 MiB", "featurepub") in by:
-        big = by[("one 500 MiB", "featurepub")]
-        checks.append(("500 MiB: peak RSS < 100 MiB", big.peak_rss_mib < 100, f"{big.peak_rss_mib:.1f} MiB"))
-    checks.append(("featurepub --help < 0.3 s", help_seconds < 0.3, f"{help_seconds:.3f}s (best of 5)"))
-    checks.append(("every run exited 0", all(m.exit_code == 0 for m in results), ""))
-    return checks
-
-
-def plot(results: list[Measure], out: Path) -> bool:
+    args = parser.parse_args()
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for tool in TOOLS:
-        points = sorted(
-            (m.features, m.wall, min(m.wall_samples), max(m.wall_samples))
-            for m in results
-            if m.tool == tool and m.scenario.startswith("fresh")
-        )
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        below, above = [p[1] - p[2] for p in points], [p[3] - p[1] for p in points]
-        axis.errorbar(xs, ys, yerr=[below, above], marker="o", capsize=3, label=tool)
-    axis.set_xlabel("features in the collection (fresh publish)")
-    axis.set_ylabel("wall time (s): median, min-max")
-    axis.set_title("Publishing to a loopback registry")
-    axis.grid(True, alpha=0.3)
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(out, dpi=120)
-    return True
+        args.rtts = sorted({float(x) for item in (args.rtt or ["0,20,50"]) for x in item.split(",") if x.strip()})
+    except ValueError:
+        parser.error("--rtt takes milliseconds, e.g. --rtt 20 or --rtt 0,20,50")
+    if not args.rtts or min(args.rtts) < 0:
+        parser.error("--rtt: at least one round-trip time, none negative")
+    names = [n.strip() for n in (args.scenarios or ",".join(SCENARIOS)).split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        parser.error(f"--scenarios: unknown {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
+    args.selected = [n for n in SCENARIOS if n in names and not (args.quick and n in QUICK_SKIPS)]
+    if not args.selected:
+        parser.error("no scenario left to run")
+    if args.repeats < 1 or args.connect_rtts < 0 or args.in_flight < 1:
+        parser.error("--repeats and --in-flight must be at least 1, --connect-rtts at least 0")
+    return args
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="skip the 100-feature and 500 MiB scenarios")
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="timed runs per scenario (default 3; the 500 MiB one: 1)"
-    )
-    parser.add_argument(
-        "--featurepub-exe",
-        metavar="PATH",
-        help="measure this featurepub executable instead of installing the checkout into bench/.venv",
-    )
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    if args.featurepub_exe is not None:
-        found = shutil.which(args.featurepub_exe)
-        if found is None:
-            parser.error(f"--featurepub-exe {args.featurepub_exe}: not an executable file")
-        featurepub = Path(found).absolute()
-    else:
-        featurepub = installed_featurepub()
+    args = parse_args()
+    featurepub = featurepub_under_test(args.featurepub_exe)
+    baseline = None
+    if args.baseline.lower() != "none" and 0 in args.rtts:
+        baseline = baseline_featurepub(args.baseline)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="featurepub-bench-") as temp:
-        work = Path(temp)
-        registry = RegistryServer(work / "registry")
-        (work / "registry").mkdir()
-        registry.start()
-        proxy = CountingProxy(registry.port)
+        bench = Bench(Path(temp), featurepub, baseline, args.connect_rtts, args.trace)
         try:
-            results = scenarios(work, registry, proxy, featurepub, args.quick, args.repeats)
-            print("bench: floors", file=sys.stderr)
-            seconds, requests, concurrency = best_registry_floor(registry.port, "bench/floor", 20, args.repeats)
-            python = featurepub.parent / "python"
-            start = start_floor(python if python.exists() else Path(sys.executable))
-            floors = Floors(start, seconds, requests, concurrency)
+            bench.measure(args.rtts, args.selected, args.repeats)
+            floors, floor_inputs = bench.floors(
+                args.rtts, args.selected, args.repeats, args.in_flight, args.connect_rtts
+            )
         finally:
-            proxy.stop()
-            registry.stop()
+            bench.stop()
+    results = bench.results()
     help_seconds = help_time(featurepub)
+    all_rows = rows(results, floors)
     print(f"featurepub: {featurepub}")
     print(
-        f"timing: direct to the registry, median wall and cpu of {args.repeats} run(s) per scenario"
-        f"{' (one 500 MiB: 1 run)' if not args.quick else ''}, largest peak RSS; "
-        "requests and bytes: one separate run through the counting proxy"
+        f"round trips: {', '.join(f'{r:.0f}' for r in args.rtts)} ms, {args.connect_rtts} more per connection; "
+        f"median of {args.repeats} run(s) per scenario (big500: 1); 0 ms runs straight to the registry; "
+        f"floors assume {args.in_flight} requests in flight, start {floor_inputs['start']:.2f}s"
     )
-    print(table(results))
-    print("\nfeaturepub / reference:")
-    print("\n".join(ratios(results)))
-    print("\nfloors (bench/floor.py):")
-    print("\n".join(floor_lines(floors, results)))
-    print("\ntargets:")
-    checks = targets(results, help_seconds, floors)
+    print(table(all_rows))
+    print("\ntargets (issue 13):")
+    checks = targets(all_rows)
+    checks.append(("featurepub --help < 0.3 s", help_seconds < 0.3, f"{help_seconds:.3f}s (best of 5)"))
     for name, met, detail in checks:
         print(f"  [{'met' if met else 'MISSED'}] {name}: {detail}")
     (RESULTS / "results.json").write_text(
         json.dumps(
             {
                 "featurepub": str(featurepub),
-                "repeats": args.repeats,
+                "arguments": {k: v for k, v in vars(args).items() if k not in ("rtt", "scenarios")},
                 "results": [asdict(m) for m in results],
+                "floors": {f"{k[0]} {k[1]:.0f}ms": asdict(v) | {"seconds": v.seconds} for k, v in floors.items()},
+                "floor_inputs": floor_inputs,
                 "help_seconds": help_seconds,
-                "floors": asdict(floors),
             },
             indent=2,
         )
     )
-    if plot(results, RESULTS / "time-vs-features.png"):
+    if plot(all_rows, RESULTS / "time-vs-features.png"):
         print(f"\nplot: {RESULTS / 'time-vs-features.png'}")
     return 0 if all(met for _, met, _ in checks) else 1
 
