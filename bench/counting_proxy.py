@@ -8,6 +8,7 @@ With `bytes_per_second`, each upload body is forwarded no faster than that (a sl
 from __future__ import annotations
 
 import http.client
+import socket
 import sys
 import threading
 import time
@@ -21,6 +22,9 @@ PIECE = 1024 * 1024
 
 
 class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = socket.SOMAXCONN  # the default of 5 drops SYNs of many connections opened at once
+
     def handle_error(self, request: object, client_address: object) -> None:
         if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
             return  # a client that went away before its answer (an interrupted publish)
@@ -66,6 +70,9 @@ class CountingProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY: the body follows the headers in a second write, which Nagle's algorithm would
+            # hold until the client's delayed ACK (about 40 ms on Linux).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:
                 return
