@@ -13,7 +13,6 @@ from featurepub.cli.common import (
     CURRENT_FOLDER,
     EXIT_CODES_HELP,
     LogLevel,
-    LogLevelOption,
     PathArgument,
     QuietOption,
     SchemaValidationOption,
@@ -105,7 +104,14 @@ def package(
         ),
     ] = False,
     schema_validation: SchemaValidationOption = True,
-    log_level: LogLevelOption = LogLevel.INFO,  # accepted as the reference takes it; one line per tarball
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Taken as the reference CLI takes it; package prints one line per tarball at every level.",
+        ),
+    ] = LogLevel.INFO,
     quiet: QuietOption = False,
 ) -> None:
     """Write devcontainer-feature-<id>.tgz per feature and devcontainer-collection.json to --output
