@@ -80,6 +80,9 @@ def test_credentials_come_from_the_most_specific_key(
     )
     assert run.code == 0, run.stderr
     assert f"containers auth {auth_file} ({host}/feed)" in run.stderr
+    status = featurepub("auth", "status", f"{host}/feed/{namespace}", env=env)
+    assert status.code == 0, status.stderr
+    assert f"containers auth {auth_file} ({host}/feed)" in status.stdout
     elsewhere = featurepub("publish", write_feature(tmp_path / "b"), "-r", host, "-n", namespace, env=env)
     assert elsewhere.code == 3  # outside the path the registry-wide key answers, and it is wrong
     # skopeo picks the same key: it reads what was published with that file and nothing else.
