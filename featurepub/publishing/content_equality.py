@@ -171,9 +171,15 @@ class _TarStream:
         return out
 
     def drain(self) -> None:
-        """Read to the end (past the end-of-archive blocks), so the source checks its digest."""
-        while self.read(_PIECE):
-            pass
+        """Read to the end (past the end-of-archive blocks), so the source checks its digest. What
+        follows the archive is not content: bytes that do not inflate (zeros after the last gzip
+        member) are passed over as stored."""
+        try:
+            while self.read(_PIECE):
+                pass
+        except zlib.error:
+            while self._next_stored():
+                pass
 
 
 def _entry_name(raw: str) -> str:

@@ -188,30 +188,7 @@ class _Run:
             self._unchanged(subject, version, result, f"{version} already points at identical content")
             return
         if existing is not None and versioned and not self.options.force:
-            self.cancel.check()
-            comparison = compare_version(
-                self.target,
-                repository,
-                existing,
-                artifact.manifest,
-                artifact.blobs[-1],
-                limit=self.options.compare_limit,
-                verdicts=self.verdicts,
-            )
-            result.digest = existing
-            if comparison.same and comparison.manifest is not None:
-                if self.completed.get(subject) != version:
-                    self._complete_floating_tags(subject, comparison.manifest, version, result, elsewhere=True)
-                else:
-                    self._unchanged(subject, version, result, f"{version}: {PACKED_ELSEWHERE}")
-                return
-            result.status = Status.SKIPPED
-            result.tags = [TagResult(version, Status.SKIPPED)]
-            result.note = (
-                f"{version} already exists with other content ({existing}): {comparison.difference}; "
-                "bump the version, or use --force to replace it"
-            )
-            self.emit(Event(EventKind.SKIPPED, subject, repository, result.note))
+            self._existing_version(subject, artifact, version, existing, result)
             return
         # Floating tags depend on every version already there (none, in a new repository).
         self.cancel.check()
@@ -227,6 +204,36 @@ class _Run:
         if versioned:
             self._settle_floating_tags(subject, artifact.manifest, version, result)
         result.status = Status.PUBLISHED
+
+    def _existing_version(
+        self, subject: str, artifact: Artifact, version: str, existing: str, result: RepositoryResult
+    ) -> None:
+        """`version` is there as another manifest: the same content (packed by another tool) is treated
+        like this run's own; other content is skipped, naming the first difference."""
+        self.cancel.check()
+        comparison = compare_version(
+            self.target,
+            result.repository,
+            existing,
+            artifact.manifest,
+            artifact.blobs[-1],
+            limit=self.options.compare_limit,
+            verdicts=self.verdicts,
+        )
+        result.digest = existing
+        if comparison.same and comparison.manifest is not None:
+            if self.completed.get(subject) != version:
+                self._complete_floating_tags(subject, comparison.manifest, version, result, elsewhere=True)
+            else:
+                self._unchanged(subject, version, result, f"{version}: {PACKED_ELSEWHERE}")
+            return
+        result.status = Status.SKIPPED
+        result.tags = [TagResult(version, Status.SKIPPED)]
+        result.note = (
+            f"{version} already exists with other content ({existing}): {comparison.difference}; "
+            "bump the version, or use --force to replace it"
+        )
+        self.emit(Event(EventKind.SKIPPED, subject, result.repository, result.note))
 
     def _unchanged(self, subject: str, version: str, result: RepositoryResult, note: str) -> None:
         result.status = Status.UNCHANGED

@@ -79,7 +79,14 @@ def test_how_another_tool_packs_is_not_content() -> None:
         for n, i in enumerate(reversed(FEATURE))
         if i.kind != tarfile.DIRTYPE
     ]
-    for remote in (tar(reordered, fmt=tarfile.PAX_FORMAT), gzip.compress(tar(reordered)), tar(FEATURE, pad=True)):
+    padded_gzip = gzip.compress(tar(FEATURE, pad=True)) + bytes(700)  # zeros after the gzip member
+    remotes = (
+        tar(reordered, fmt=tarfile.PAX_FORMAT),
+        gzip.compress(tar(reordered)),
+        tar(FEATURE, pad=True),
+        padded_gzip,
+    )
+    for remote in remotes:
         assert layer_difference(LOCAL, pieces(remote)) is None
 
 
