@@ -17,7 +17,7 @@ from featurepub.credentials import docker_login, store
 from featurepub.credentials.chain import DOCKER_HELPER_TIMEOUT, CredentialChain, Lookup, NamedSource, default_chain
 from featurepub.credentials.types import Credential
 from featurepub.errors import InputError
-from featurepub.reference import parse_registry
+from featurepub.reference import credential_scope, parse_registry, parse_registry_location
 from featurepub.registry.transport import TransportOptions
 
 Log = Callable[[str], None]
@@ -117,5 +117,7 @@ def logout(registry: str) -> LogoutResult:
 
 
 def status(registry: str, *, chain: CredentialChain | None = None) -> Lookup:
-    """Which source of the credential chain answers for `registry`, and what each source said."""
-    return (chain or default_chain()).lookup(parse_registry(registry))
+    """Which source of the credential chain answers for `registry` (`host[:port]`, or `host/path` to ask
+    for the most specific key that applies under a path), and what each source said."""
+    host, path = parse_registry_location(registry)
+    return (chain or default_chain()).lookup(credential_scope(host, path))

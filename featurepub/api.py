@@ -16,11 +16,12 @@ from featurepub.cancel import Cancellation
 from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
+from featurepub.publishing.content_equality import DEFAULT_COMPARE_LIMIT
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.publishing.execute import PublishOptions, execute, read_state
 from featurepub.publishing.plan import check_names, make_plan
 from featurepub.publishing.report import PublishReport
-from featurepub.reference import parse_registry
+from featurepub.reference import credential_scope, parse_registry, parse_registry_location
 from featurepub.registry.retry import RetryPolicy
 from featurepub.registry.transport import TransportOptions
 from featurepub.targets.base import Target
@@ -109,8 +110,12 @@ def _credentials(host: str, connection: Connection) -> CredentialChain | None:
     return default_chain(explicit_credential(host, username, password))
 
 
-def open_registry(registry: str, *, push: bool = True, **connection: Unpack[Connection]) -> RegistryTarget:
-    """A registry target by host; `push=False` asks only for pull access."""
+def open_registry(
+    registry: str, *, push: bool = True, repository: str = "", **connection: Unpack[Connection]
+) -> RegistryTarget:
+    """A registry target by host; `push=False` asks only for pull access. Credentials are those for
+    `repository` (a namespace, or a path under the host): a key naming a path under the registry
+    applies there, the most specific first."""
     from featurepub.config import load_config, select_profile
     from featurepub.targets.registry import RegistryTarget
 
@@ -126,20 +131,42 @@ def open_registry(registry: str, *, push: bool = True, **connection: Unpack[Conn
         retry=connection.get("retry"),
         profile=profile,
         push=push,
+        credential_scope=credential_scope(host, repository),
     )
 
 
 def open_target(
-    *, registry: str | None = None, layout: str | Path | None = None, **connection: Unpack[Connection]
+    *,
+    registry: str | None = None,
+    layout: str | Path | None = None,
+    repository: str = "",
+    **connection: Unpack[Connection],
 ) -> Target:
-    """A registry (by host) or an OCI layout folder to publish to."""
+    """A registry (by host) or an OCI layout folder to publish to; `repository` as in `open_registry`."""
     if (registry is None) == (layout is None):
         raise InputError("give exactly one of a registry or a layout folder")
     if layout is not None:
         from featurepub.targets.layout import LayoutTarget
 
         return LayoutTarget(Path(layout))
-    return open_registry(registry or "", **connection)
+    return open_registry(registry or "", repository=repository, **connection)
+
+
+def _select(collection: Collection, ids: Iterable[str] | None) -> Collection:
+    """The features named by `ids` (all when None); InputError naming any id the collection lacks."""
+    if ids is None:
+        return collection
+    wanted = list(dict.fromkeys(ids))
+    known = {f.id: f for f in collection.features}
+    unknown = [i for i in wanted if i not in known]
+    if unknown or not wanted:
+        raise InputError(
+            f"no feature {', '.join(map(repr, unknown))} under {collection.root}"
+            if unknown
+            else "the list of features to publish is empty",
+            hint=f"the features there: {', '.join(sorted(known)) or 'none'}",
+        )
+    return replace(collection, features=tuple(known[i] for i in sorted(wanted)))
 
 
 def publish(
@@ -154,10 +181,18 @@ def publish(
     listener: Listener = ignore,
     schema_validation: bool = True,
     cancel: Cancellation | None = None,
+    features: Iterable[str] | None = None,
+    compare_limit: int = DEFAULT_COMPARE_LIMIT,
     **connection: Unpack[Connection],
 ) -> PublishReport:
-    """Validate, package and publish every feature under `path`; returns the report.
+    """Validate, package and publish every feature under `path` (or those `features` names); returns
+    the report.
 
+    `registry` is `host[:port]`, or `host[:port]/path` to put every repository under that path
+    (credentials then come from the most specific key that names it). A single feature folder, or
+    `features`, is merged into the collection that is there rather than replacing it.
+    An existing version with another digest is compared by content, reading at most
+    `compare_limit` bytes of its layer; the same content is `unchanged`.
     Invalid input raises before anything is pushed (or asked of the registry). Validation
     warnings go to `listener` as WARNING events. Registry failures are recorded per feature
     in the report (`report.ok` says whether everything is in place).
@@ -166,12 +201,14 @@ def publish(
     interrupted (`report.interrupted`); publishing again finishes the job.
     """
     cancel = cancel or Cancellation()
-    collection = load(path, schema_validation=schema_validation)
+    if compare_limit < 0:
+        raise InputError(f"the compare limit cannot be negative ({compare_limit})")
+    collection = _select(load(path, schema_validation=schema_validation), features)
     for warning in collection.warnings:
         listener(Event(EventKind.WARNING, warning.path.parent.name, detail=str(warning)))
-    host = parse_registry(registry) if registry else None
-    namespace = check_names(collection, namespace, registry=host)
-    target = open_target(registry=registry, layout=layout, **_interruptible(connection, cancel))
+    host, prefix = parse_registry_location(registry) if registry else (None, "")
+    namespace = check_names(collection, f"{prefix}/{namespace}" if prefix else namespace, registry=host)
+    target = open_target(registry=host, layout=layout, repository=namespace, **_interruptible(connection, cancel))
     try:
         with (
             cancel.on_cancel(target.abort),
@@ -180,9 +217,13 @@ def publish(
         ):
             # The registry's answers about the namespace arrive while the layers are packed.
             state = background.submit(read_state, target, namespace)
-            plan = make_plan(collection, namespace, Path(workdir), registry=host)
+            plan = make_plan(collection, namespace, Path(workdir), registry=host, partial=features is not None)
             options = PublishOptions(
-                force=force, dry_run=dry_run, keep_going=keep_going, concurrency=target.concurrency
+                force=force,
+                dry_run=dry_run,
+                keep_going=keep_going,
+                concurrency=target.concurrency,
+                compare_limit=compare_limit,
             )
             return execute(plan, target, options, listener, state.result(), cancel)
     finally:
@@ -215,6 +256,8 @@ def plan(
     layout: str | Path | None = None,
     force: bool = False,
     schema_validation: bool = True,
+    features: Iterable[str] | None = None,
+    compare_limit: int = DEFAULT_COMPARE_LIMIT,
     **connection: Unpack[Connection],
 ) -> PublishReport:
     """What `publish` would push (statuses `planned`, `unchanged`, `skipped`); reads, never writes."""
@@ -226,6 +269,8 @@ def plan(
         force=force,
         dry_run=True,
         schema_validation=schema_validation,
+        features=features,
+        compare_limit=compare_limit,
         **connection,
     )
 
@@ -274,7 +319,7 @@ def inspect(reference: str, *, platform: str | None = None, **connection: Unpack
     from featurepub.readback import parse_reference
 
     ref = parse_reference(reference)
-    target = open_registry(ref.registry, push=False, **connection)
+    target = open_registry(ref.registry, push=False, repository=ref.repository, **connection)
     try:
         return run(ref, target.client, platform=platform)
     finally:
@@ -287,7 +332,7 @@ def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Con
     from featurepub.readback import parse_reference
 
     ref = parse_reference(reference)
-    target = open_registry(ref.registry, push=False, **connection)
+    target = open_registry(ref.registry, push=False, repository=ref.repository, **connection)
     try:
         return run(ref, target.client, digests=digests)
     finally:
@@ -307,4 +352,5 @@ def generate_docs(
     from featurepub.features.docs import generate_docs as run
 
     collection = load(path, schema_validation=schema_validation)
-    return run(collection, registry=parse_registry(registry), namespace=namespace, check=check)
+    host, prefix = parse_registry_location(registry)  # a path goes before the namespace, as in `publish`
+    return run(collection, registry=host, namespace=f"{prefix}/{namespace}" if prefix else namespace, check=check)

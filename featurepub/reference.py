@@ -102,6 +102,29 @@ def parse_registry(value: str) -> str:
     return raw.lower()
 
 
+def parse_registry_location(value: str) -> tuple[str, str]:
+    """`host[:port][/path]` -> (host, path): where a registry keeps its repositories, as
+    `--registry my-registry.com/features-feed` names it (devcontainers/cli#1098). The path (empty
+    when none) prefixes every repository and is checked like a namespace."""
+    raw = value.strip()
+    if "://" in raw:
+        return parse_registry(raw), ""  # refused there, with its hint
+    host, _, path = raw.partition("/")
+    host = parse_registry(host)
+    path = path.strip("/")
+    return host, parse_repository(path, what=f"registry path of {value!r}") if path else ""
+
+
+def credential_scope(registry: str, repository: str = "") -> str:
+    """What credentials are looked up for: `host[/repository]`. Keys that name a path match it
+    from the most specific to the registry as a whole (containers-auth.json(5), FORMAT)."""
+    return f"{registry}/{repository}" if repository else registry
+
+
+def scope_host(scope: str) -> str:
+    return scope.partition("/")[0]
+
+
 def _split_port(raw: str) -> tuple[str, str | None]:
     if raw.startswith("["):
         end = raw.find("]")

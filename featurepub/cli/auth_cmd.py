@@ -191,7 +191,8 @@ def status(
     insecure: InsecureOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Say which source of the credential chain answers for REGISTRY (never the secret).
+    """Say which source of the credential chain answers for REGISTRY (never the secret). REGISTRY may
+    carry a path (host/path): then the most specific key that applies there answers, as for publish.
 
     Exit code 0 when a source has credentials (and, with --check, the registry accepts
     them), 3 when none has or the registry refuses them.
@@ -201,6 +202,7 @@ def status(
     from featurepub.cli.output import Console
     from featurepub.errors import EXIT_AUTH, FeaturepubError
     from featurepub.redact import redact
+    from featurepub.reference import scope_host
 
     console = Console(verbose=verbose)
     try:
@@ -210,13 +212,14 @@ def status(
             print(redact(f"  {name}: {said}"))
         if check:
             check_credentials(
-                lookup.registry,
+                scope_host(lookup.registry),
                 lookup.credential,
                 insecure_hosts=insecure or [],
                 ca_file=ca_file,
                 log=console.request_log,
             )
-            print(f"{lookup.registry} accepted the credentials" if lookup.credential else "anonymous access works")
+            accepted = f"{scope_host(lookup.registry)} accepted the credentials"
+            print(accepted if lookup.credential else "anonymous access works")
     except FeaturepubError as exc:
         fail(exc)
     if lookup.credential is None:

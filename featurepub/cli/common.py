@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -15,6 +16,25 @@ EXIT_CODES_HELP = (
 )
 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the result.")]
+
+
+class LogLevel(str, Enum):
+    INFO = "info"
+    DEBUG = "debug"
+    TRACE = "trace"
+
+
+LogLevelOption = Annotated[
+    LogLevel,
+    typer.Option(
+        "--log-level",
+        case_sensitive=False,
+        help="What goes to stderr, as the reference CLI's --log-level: info, progress, statuses and the "
+        "summary; debug, also every step (each blob found or uploaded); trace, also every request "
+        "(method, URL, status) and which credential source answered. Secrets are never printed. "
+        "-v is trace; -q prints only errors and the result at any level.",
+    ),
+]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Print every step (secrets are never printed).")
 ]
@@ -72,9 +92,11 @@ SchemaValidationOption = Annotated[
 PathArgument = Annotated[
     Path,
     typer.Argument(
-        help="A feature or template folder, or a collection (a folder with src/<id>/ feature or template folders)."
+        help="A feature or template folder, or a collection (a folder with src/<id>/ feature or template "
+        "folders). Default: the current folder, as with the reference CLI."
     ),
 ]
+CURRENT_FOLDER = Path(".")
 
 
 def fail(error: Exception, quiet: bool = False, code: int | None = None) -> NoReturn:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from featurepub.cli.common import PathArgument, QuietOption, fail
+from featurepub.cli.common import CURRENT_FOLDER, PathArgument, QuietOption, fail
 
 DOCS_EXIT_CODES_HELP = (
     "Exit codes: 0 written (or already up to date); 1 with --check, some README.md is out of date; "
@@ -15,7 +15,7 @@ DOCS_EXIT_CODES_HELP = (
 
 
 def docs(
-    path: PathArgument,
+    path: PathArgument = CURRENT_FOLDER,
     namespace: Annotated[
         str | None,
         typer.Option(

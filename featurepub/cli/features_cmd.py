@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, SchemaValidationOption, fail
+from featurepub.cli.common import (
+    CURRENT_FOLDER,
+    EXIT_CODES_HELP,
+    LogLevel,
+    PathArgument,
+    QuietOption,
+    SchemaValidationOption,
+    fail,
+)
 
 if TYPE_CHECKING:
     from featurepub.errors import Problem
@@ -29,7 +37,7 @@ def _warn(warnings: tuple[Problem, ...] | list[Problem]) -> None:
 
 
 def validate(
-    path: PathArgument,
+    path: PathArgument = CURRENT_FOLDER,
     schema_validation: SchemaValidationOption = True,
     as_json: Annotated[
         bool,
@@ -60,18 +68,63 @@ def validate(
             print(f"ok: {feature.id} {feature.version} ({feature.metadata_path})", file=sys.stderr)
 
 
+def _clean(output: Path, sources: list[Path]) -> None:
+    """Empty `output` (kept itself), unless it holds any of `sources`: that would delete the features."""
+    import shutil
+
+    from featurepub.errors import InputError
+
+    if not output.exists():
+        return
+    if not output.is_dir() or output.is_symlink():
+        raise InputError(f"cannot clean {output}: it is not a folder")
+    real = output.resolve()
+    for source in sources:
+        if source.resolve().is_relative_to(real):
+            raise InputError(
+                f"refusing to clean {output}: it holds the features being packaged ({source})",
+                hint="choose an output folder outside the source, e.g. -o ./output",
+            )
+    for child in output.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 def package(
-    path: PathArgument,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the tarballs and collection file.")],
+    path: PathArgument = CURRENT_FOLDER,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", "--output-folder", help="Folder for the tarballs and collection file."),
+    ] = Path("output"),
+    force_clean: Annotated[
+        bool,
+        typer.Option(
+            "--force-clean-output-folder",
+            "-f",
+            help="Empty the output folder first (as the reference CLI's -f does); refused when it holds the "
+            "source. Without it, files there are overwritten and others kept.",
+        ),
+    ] = False,
     schema_validation: SchemaValidationOption = True,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Taken as the reference CLI takes it; package prints one line per tarball at every level.",
+        ),
+    ] = LogLevel.INFO,
     quiet: QuietOption = False,
 ) -> None:
     """Write devcontainer-feature-<id>.tgz per feature (devcontainer-template-<id>.tgz per template) and
-    devcontainer-collection.json to --output.
+    devcontainer-collection.json to --output (default ./output, as with the reference CLI).
 
     The tarballs are reproducible: the same folder content gives the same bytes (set
     SOURCE_DATE_EPOCH to choose the timestamp stored in them). A template's devcontainer-template.json
     is stored with what packaging adds (type, files, fileCount, featureIds), as the reference CLI does.
+    An output folder inside a feature folder is refused: it would be packed into that feature.
     """
     from featurepub.errors import FeaturepubError, InputError
     from featurepub.features.archive import package_feature
@@ -80,6 +133,15 @@ def package(
     try:
         collection = load_collection(path, schema_validation=schema_validation)
         _warn(collection.warnings)
+        for feature in collection.features:
+            if output.resolve().is_relative_to(feature.directory.resolve()):
+                raise InputError(
+                    f"the output folder {output} is inside the feature folder {feature.directory}: "
+                    "it would be packed into the feature",
+                    hint="choose an output folder outside it, e.g. -o ../output",
+                )
+        if force_clean:
+            _clean(output, [path, *(f.directory for f in collection.features)])
         output.mkdir(parents=True, exist_ok=True)
         for feature in collection.features:
             blob = package_feature(feature, output)

@@ -17,6 +17,7 @@ from featurepub.cli.auth_cmd import (
     connection_keywords,
 )
 from featurepub.cli.common import (
+    CURRENT_FOLDER,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_RETRY_TIME,
@@ -25,6 +26,8 @@ from featurepub.cli.common import (
     ConnectTimeoutOption,
     DryRunOption,
     ForceOption,
+    LogLevel,
+    LogLevelOption,
     PathArgument,
     QuietOption,
     ReportOption,
@@ -38,11 +41,26 @@ from featurepub.cli.common import (
 )
 
 
+def _size(value: str) -> int:
+    from featurepub.errors import InputError
+    from featurepub.registry.profiles import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        fail(InputError(f"--compare-limit: {exc}"))
+
+
 def publish(
-    path: PathArgument,
+    path: PathArgument = CURRENT_FOLDER,
     registry: Annotated[
         str,
-        typer.Option("--registry", "-r", help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1]."),
+        typer.Option(
+            "--registry",
+            "-r",
+            help="Registry host[:port], optionally with a path every repository goes under "
+            "(my-registry.com/features-feed). Plain HTTP for localhost/127.0.0.1/[::1].",
+        ),
     ] = "ghcr.io",
     namespace: Annotated[
         str | None,
@@ -81,6 +99,26 @@ def publish(
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
     schema_validation: SchemaValidationOption = True,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feature",
+            help="Publish only this feature of the collection (repeatable); its entry is merged into the "
+            "collection that is there, as with a single feature folder.",
+        ),
+    ] = None,
+    compare_limit: Annotated[
+        str,
+        typer.Option(
+            "--compare-limit",
+            help="Read at most this much of a layer in the registry (as stored, and as a tar) when comparing "
+            "an existing version's content with this run's; a bigger one counts as different (skipped).",
+        ),
+    ] = "64MiB",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the full report (what --report writes) on stdout instead.")
+    ] = False,
+    log_level: LogLevelOption = LogLevel.INFO,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -88,8 +126,13 @@ def publish(
 
     Each version X.Y.Z is tagged X.Y.Z, and X.Y, X and latest when it is the
     highest release in that range (a prerelease moves no floating tag). An existing
-    X.Y.Z is left alone (reported as unchanged or skipped) unless --force. Prints the
-    reference CLI's JSON ({"<id>": {"publishedTags", "digest", "version"}}) on stdout.
+    X.Y.Z is left alone unless --force: unchanged when it holds the same content (also when
+    another tool packed it), else skipped, naming the first difference. One feature folder
+    (or --feature) is merged into the collection that is there.
+
+    stdout gets one line of JSON, exactly as `devcontainer features publish` prints it:
+    {"<id>": {"publishedTags": [...], "digest": ..., "version": ..., "publishedLegacyIds": [...]}}
+    for what this run published, {} for what it did not. --json prints the full report instead.
 
     Ctrl-C or SIGTERM stops the run within moments: uploads and tag pushes under way are broken
     off, nothing new starts, the summary and --report say what was published, and the exit code
@@ -100,9 +143,11 @@ def publish(
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError, InputError
 
-    console = Console(quiet=quiet, verbose=verbose)
+    trace = verbose or log_level is LogLevel.TRACE
+    console = Console(quiet=quiet, verbose=trace or log_level is LogLevel.DEBUG)
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
+    limit = _size(compare_limit)
     interruptible = Interruptible(console)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
@@ -122,7 +167,9 @@ def publish(
                 profile=profile,
                 config=config,
                 listener=console.event,
-                log=console.request_log,
+                log=console.request_log if trace else None,
+                features=feature,
+                compare_limit=limit,
                 **network_keywords(retries, retry_time, timeout, connect_timeout),
                 schema_validation=schema_validation,
                 cancel=interruptible.cancel,
@@ -135,7 +182,12 @@ def publish(
     if report_file is not None:
         report_file.write_text(json.dumps(report.summary_json(), indent=2) + "\n", encoding="utf-8")
     console.summary(report)
-    print(json.dumps(report.to_json(), indent=2))
+    if as_json:
+        print(json.dumps(report.summary_json(), indent=2))
+    else:  # byte for byte what the reference CLI prints (JSON.stringify)
+        from featurepub.oci.jsjson import js_dumps
+
+        print(js_dumps(report.reference_json()))
     interruptible.exit(report)
 
 

@@ -41,9 +41,10 @@ class Lookup:
     trail: tuple[tuple[str, str], ...]
 
     def describe(self) -> str:
+        host = self.registry.partition("/")[0]  # the source names the key that matched a path
         if self.credential is None:
-            return f"{self.registry}: no credentials found, anonymous"
-        return f"{self.registry}: credentials from {self.credential.describe()}"
+            return f"{host}: no credentials found, anonymous"
+        return f"{host}: credentials from {self.credential.describe()}"
 
 
 def _name_of(source: Source) -> str:
@@ -59,7 +60,9 @@ class CredentialChain:
         self._lock = threading.Lock()
 
     def lookup(self, registry: str) -> Lookup:
-        """Ask the sources in order; stop at the first that answers. Errors (a broken helper) propagate."""
+        """Ask the sources in order; stop at the first that answers. Errors (a broken helper) propagate.
+        `registry` is a host, or a scope `host/path` (reference.credential_scope): then each source
+        answers with its most specific key that applies."""
         with self._lock:
             if registry in self._cache:
                 return self._cache[registry]
@@ -102,8 +105,8 @@ def default_chain(
     GITHUB_TOKEN/GH_TOKEN (ghcr.io only); anonymous when none answers."""
     given = dict(explicit or {})
 
-    def from_explicit(registry: str) -> Credential | None:
-        return given.get(registry)
+    def from_explicit(scope: str) -> Credential | None:
+        return given.get(scope.partition("/")[0])
 
     return CredentialChain(
         [

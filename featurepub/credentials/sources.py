@@ -1,9 +1,14 @@
 """Credential sources. The low-level readers return (username, password, ...) or None; the
 `from_*` functions are the chain's sources and return a Credential or None.
 
-Registry keys are matched the way docker matches them: scheme and trailing path ignored,
-case-insensitive host, and every Docker Hub spelling (`https://index.docker.io/v1/`,
-`docker.io`, `registry-1.docker.io`) is Docker Hub.
+Each source is asked about a scope, `host[/repository path]` (reference.credential_scope). Hosts
+match the way docker matches them: scheme ignored, case-insensitive, and every Docker Hub spelling
+(`https://index.docker.io/v1/`, `docker.io`, `registry-1.docker.io`) is Docker Hub. A key that
+names a path (`my-registry.com/features-feed`) applies to repositories under that path only, and
+the most specific key that applies wins, as podman and skopeo match auth.json keys
+(containers-auth.json(5), FORMAT: "the relevant repository is matched against available keys in
+its hierarchical order, going from most-specific to least-specific"). A key written as a URL
+(with a scheme) names a host: its path is an API path (`/v1/`), not a repository.
 """
 
 from __future__ import annotations
@@ -24,22 +29,40 @@ from featurepub.reference import DOCKER_HUB
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
 
-def devcontainers_oci_auth(registry: str) -> tuple[str, str] | None:
-    """`DEVCONTAINERS_OCI_AUTH=host|user|password[,host|user|password...]`, as the reference CLI reads it."""
+def devcontainers_oci_auth(scope: str) -> tuple[str, str] | None:
+    """`DEVCONTAINERS_OCI_AUTH=host|user|password[,host|user|password...]`, as the reference CLI reads it;
+    a `host/path` entry applies under that path, and the most specific entry wins (the first of equals)."""
     value = os.environ.get("DEVCONTAINERS_OCI_AUTH", "")
+    best: tuple[int, str, str] | None = None
     for item in value.split(","):
         parts = item.strip().split("|", 2)
-        if len(parts) == 3 and normalise_key(parts[0]) == registry:
-            return parts[1], parts[2]
-    return None
+        if len(parts) != 3:
+            continue
+        rank = key_specificity(parts[0], scope)
+        if rank is not None and (best is None or rank > best[0]):
+            best = (rank, parts[1], parts[2])
+    return (best[1], best[2]) if best else None
 
 
 def normalise_key(key: str) -> str:
-    """Match registry keys the way docker does: scheme and trailing path ignored, Docker Hub aliased."""
+    """The host a registry key names, the way docker reads it: scheme and path ignored, Docker Hub aliased."""
     if key in _DOCKER_HUB_KEYS or key.rstrip("/") in _DOCKER_HUB_KEYS:
         return DOCKER_HUB
     host = key.split("://", 1)[-1].split("/", 1)[0].lower()
     return DOCKER_HUB if host in _DOCKER_HUB_KEYS else host
+
+
+def key_specificity(key: str, scope: str) -> int | None:
+    """How many path components of `scope` the key names (0: the whole registry), or None when the
+    key does not apply to `scope` (another host, or a path `scope` is not under)."""
+    host, _, path = scope.partition("/")
+    if normalise_key(key) != normalise_key(host):
+        return None
+    key_path = "" if "://" in key else key.strip().partition("/")[2].strip("/").lower()
+    if not key_path:
+        return 0
+    wanted = key_path.split("/")
+    return len(wanted) if path.split("/")[: len(wanted)] == wanted else None
 
 
 def docker_config_path() -> Path:
@@ -47,7 +70,7 @@ def docker_config_path() -> Path:
     return Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
 
 
-def docker_config_auth(registry: str) -> tuple[str, str, str] | None:
+def docker_config_auth(scope: str) -> tuple[str, str, str] | None:
     """Credentials from the `auths` section of the Docker config, with the key that matched."""
     path = docker_config_path()
     try:
@@ -55,10 +78,8 @@ def docker_config_auth(registry: str) -> tuple[str, str, str] | None:
     except (OSError, ValueError):
         return None
     auths = config.get("auths") if isinstance(config, dict) else None
-    if not isinstance(auths, dict):
-        return None
-    for key, entry in auths.items():
-        if normalise_key(str(key)) != registry or not isinstance(entry, dict):
+    for key, entry in matching_entries(auths, scope):
+        if not isinstance(entry, dict):
             continue
         decoded = _decode_auth(entry)
         if decoded:
@@ -85,19 +106,29 @@ GHCR = "ghcr.io"
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
 
 
-def from_devcontainers_oci_auth(registry: str) -> Credential | None:
-    found = devcontainers_oci_auth(registry)
+def from_devcontainers_oci_auth(scope: str) -> Credential | None:
+    found = devcontainers_oci_auth(scope)
     return Credential(found[0], found[1], "DEVCONTAINERS_OCI_AUTH") if found else None
 
 
-def from_keyring(registry: str) -> Credential | None:
-    return keyring_get(registry)
+def scope_candidates(scope: str) -> list[str]:
+    """`host/a/b` -> [`host/a/b`, `host/a`, `host`]: the keys that apply, most specific first."""
+    parts = scope.split("/")
+    return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
-def from_docker_config(registry: str, *, helper_timeout: float) -> Credential | None:
+def from_keyring(scope: str) -> Credential | None:
+    for candidate in scope_candidates(scope):
+        found = keyring_get(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def from_docker_config(scope: str, *, helper_timeout: float) -> Credential | None:
     """`$DOCKER_CONFIG/config.json` (or ~/.docker/config.json): credHelpers, credsStore, then auths."""
     path = docker_config_path()
-    return _from_config_file(path, registry, "docker config", helper_timeout)
+    return _from_config_file(path, scope, "docker config", helper_timeout)
 
 
 def containers_auth_paths() -> list[Path]:
@@ -114,17 +145,17 @@ def containers_auth_paths() -> list[Path]:
     return paths
 
 
-def from_containers_auth(registry: str, *, helper_timeout: float) -> Credential | None:
+def from_containers_auth(scope: str, *, helper_timeout: float) -> Credential | None:
     for path in containers_auth_paths():
-        found = _from_config_file(path, registry, "containers auth", helper_timeout)
+        found = _from_config_file(path, scope, "containers auth", helper_timeout)
         if found is not None:
             return found
     return None
 
 
-def from_github_token(registry: str) -> Credential | None:
+def from_github_token(scope: str) -> Credential | None:
     """GITHUB_TOKEN (what GitHub Actions gives a job), else GH_TOKEN (the gh CLI's), for ghcr.io only."""
-    if registry != GHCR:
+    if scope.partition("/")[0] != GHCR:
         return None
     for name in ("GITHUB_TOKEN", "GH_TOKEN"):
         token = os.environ.get(name, "").strip()
@@ -150,14 +181,18 @@ def config_key(registry: str) -> str:
     return DOCKER_HUB_SERVER if registry == DOCKER_HUB else registry
 
 
-def matching_entries(mapping: Any, registry: str) -> Iterator[tuple[str, Any]]:
-    """Entries of a registry-keyed mapping that name `registry`; the key docker writes first."""
+def matching_entries(mapping: Any, scope: str) -> Iterator[tuple[str, Any]]:
+    """Entries of a registry-keyed mapping that apply to `scope` (`host[/path]`): the most specific
+    key first, and among keys for the whole registry the one docker writes first."""
     if not isinstance(mapping, dict):
         return
-    keys = [str(k) for k in mapping]
-    exact = config_key(registry)
-    ranked = sorted((k for k in keys if normalise_key(k) == registry), key=lambda k: k.lower() != exact)
-    for key in ranked:
+    exact = config_key(scope.partition("/")[0])
+    ranked = []
+    for key in (str(k) for k in mapping):
+        rank = key_specificity(key, scope)
+        if rank is not None:
+            ranked.append((-rank, key.lower() != exact, key))
+    for _, _, key in sorted(ranked, key=lambda r: r[:2]):
         yield key, mapping[key]
 
 
@@ -169,12 +204,13 @@ def helper_server(registry: str, key: str | None = None) -> str:
     return key if key and "://" not in key else registry
 
 
-def _from_config_file(path: Path, registry: str, label: str, helper_timeout: float) -> Credential | None:
+def _from_config_file(path: Path, scope: str, label: str, helper_timeout: float) -> Credential | None:
     config = _read_config(path)
     if config is None:
         return None
+    registry = scope.partition("/")[0]
     # 1. a helper for this registry; 2. the default store; 3. what the file itself holds.
-    for key, name in matching_entries(config.get("credHelpers"), registry):
+    for key, name in matching_entries(config.get("credHelpers"), scope):
         if isinstance(name, str) and name:
             where = f"{label} {path} (credHelpers: {name})"
             found = helper_get(name, helper_server(registry, key), timeout=helper_timeout, origin=where)
@@ -186,7 +222,7 @@ def _from_config_file(path: Path, registry: str, label: str, helper_timeout: flo
         found = helper_get(store_name, helper_server(registry), timeout=helper_timeout, origin=where)
         if found is not None:
             return _helper_credential(found, where)
-    for key, entry in matching_entries(config.get("auths"), registry):
+    for key, entry in matching_entries(config.get("auths"), scope):
         if not isinstance(entry, dict):
             continue
         source = f"{label} {path} ({key})"

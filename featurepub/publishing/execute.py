@@ -14,6 +14,17 @@ Another run may publish another version of the same feature at the same time, an
 runs' floating tag pushes interleave. So after pushing floating tags a run lists the tags
 again and points each one at the highest version in its range (see `_settle_floating_tags`).
 
+An exact tag that is there with another digest may hold the same content packed by another tool
+(the reference CLI's layers are not reproducible): its metadata and layer are compared
+(content_equality.py). The same content is `unchanged`, and that version is then treated like one
+this run pushed, with the registry's manifest standing in for this run's: listed in the collection,
+nothing more is checked; not listed, its floating tags are checked and completed with the
+registry's manifest. Other content is `skipped`, naming the first difference.
+
+The collection: a run over part of a collection merges its entries into the one that is there
+(collection_merge.py); one that cannot be read is not replaced. A collection that lists the same
+entries as this run's, whoever wrote it, is left as it is.
+
 A `Cancellation` stops the run: nothing new starts, the step under way ends (its requests are
 broken off by the target), and the report says which repositories were interrupted.
 """
@@ -21,15 +32,19 @@ broken off by the target), and the report says which repositories were interrupt
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from featurepub.cancel import Cancellation
-from featurepub.errors import FeaturepubError, Interrupted
+from featurepub.errors import EXIT_INCOMPLETE, ContentError, FeaturepubError, Interrupted
+from featurepub.oci.document import load_object
+from featurepub.oci.manifest import Manifest
+from featurepub.publishing.collection_merge import UnreadableCollection, merge_collection, same_entries
+from featurepub.publishing.content_equality import DEFAULT_COMPARE_LIMIT, LayerVerdicts, compare_version
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.publishing.plan import Artifact, FeaturePlan, Plan
 from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
@@ -41,6 +56,7 @@ COLLECTION_TAG = "latest"
 SETTLE_PASSES = 5
 INTERRUPTED_NOTE = "interrupted; what is marked published is in place, and a re-run finishes the rest"
 NOT_STARTED_NOTE = "the run was interrupted before this began"
+PACKED_ELSEWHERE = "same content, packed by another tool"
 
 
 class FloatingTagsUnsettled(FeaturepubError):
@@ -72,6 +88,8 @@ class PublishOptions:
     dry_run: bool = False
     keep_going: bool = False
     concurrency: int = 1  # features published at once
+    # The most a layer in the registry may hold (as stored, and as a tar) to be compared with this run's.
+    compare_limit: int = DEFAULT_COMPARE_LIMIT
 
 
 class _Run:
@@ -96,6 +114,7 @@ class _Run:
         self.existing_repositories: frozenset[str] | None = None
         self.staged: dict[tuple[str, str], int] = {}  # (repository, digest) -> bytes sent ahead of time
         self.on_feature_published: Callable[[], None] = _nothing
+        self.verdicts = LayerVerdicts()
 
     def is_new(self, repository: str) -> bool:
         return self.existing_repositories is not None and repository not in self.existing_repositories
@@ -162,22 +181,14 @@ class _Run:
         new = versioned and self.is_new(repository)
         existing = None if new else self.tag_digest(repository, version)
         if existing == digest and not self.options.force:
+            result.digest = digest
             if versioned and self.completed.get(subject) != version:
-                self._complete_floating_tags(subject, artifact, version, result)
+                self._complete_floating_tags(subject, artifact.manifest, version, result)
                 return
-            result.status = Status.UNCHANGED
-            result.tags = [TagResult(version, Status.UNCHANGED)]
-            result.note = f"{version} already points at identical content"
-            self.emit(Event(EventKind.UNCHANGED, subject, repository, result.note))
+            self._unchanged(subject, version, result, f"{version} already points at identical content")
             return
         if existing is not None and versioned and not self.options.force:
-            result.status = Status.SKIPPED
-            result.tags = [TagResult(version, Status.SKIPPED)]
-            result.note = (
-                f"{version} already exists with different content ({existing}); "
-                "bump the version, or use --force to replace it"
-            )
-            self.emit(Event(EventKind.SKIPPED, subject, repository, result.note))
+            self._existing_version(subject, artifact, version, existing, result)
             return
         # Floating tags depend on every version already there (none, in a new repository).
         self.cancel.check()
@@ -188,10 +199,47 @@ class _Run:
             self._plan_only(subject, result)
             return
         result.bytes_uploaded += self.push_blobs(subject, repository, artifact, probe=not new)
-        self._push_tags(subject, artifact, result, result.tags)
+        self._push_tags(subject, artifact.manifest, result, result.tags)
+        result.digest = digest if versioned else None
         if versioned:
-            self._settle_floating_tags(subject, artifact, version, result)
+            self._settle_floating_tags(subject, artifact.manifest, version, result)
         result.status = Status.PUBLISHED
+
+    def _existing_version(
+        self, subject: str, artifact: Artifact, version: str, existing: str, result: RepositoryResult
+    ) -> None:
+        """`version` is there as another manifest: the same content (packed by another tool) is treated
+        like this run's own; other content is skipped, naming the first difference."""
+        self.cancel.check()
+        comparison = compare_version(
+            self.target,
+            result.repository,
+            existing,
+            artifact.manifest,
+            artifact.blobs[-1],
+            limit=self.options.compare_limit,
+            verdicts=self.verdicts,
+        )
+        result.digest = existing
+        if comparison.same and comparison.manifest is not None:
+            if self.completed.get(subject) != version:
+                self._complete_floating_tags(subject, comparison.manifest, version, result, elsewhere=True)
+            else:
+                self._unchanged(subject, version, result, f"{version}: {PACKED_ELSEWHERE}")
+            return
+        result.status = Status.SKIPPED
+        result.tags = [TagResult(version, Status.SKIPPED)]
+        result.note = (
+            f"{version} already exists with other content ({existing}): {comparison.difference}; "
+            "bump the version, or use --force to replace it"
+        )
+        self.emit(Event(EventKind.SKIPPED, subject, result.repository, result.note))
+
+    def _unchanged(self, subject: str, version: str, result: RepositoryResult, note: str) -> None:
+        result.status = Status.UNCHANGED
+        result.tags = [TagResult(version, Status.UNCHANGED)]
+        result.note = note
+        self.emit(Event(EventKind.UNCHANGED, subject, result.repository, note))
 
     def push_blobs(
         self, subject: str, repository: str, artifact: Artifact, *, probe: bool, stage: bool = False
@@ -231,11 +279,13 @@ class _Run:
             self.push_blobs("collection", namespace, collection, probe=probe, stage=True)
 
     def _complete_floating_tags(
-        self, subject: str, artifact: Artifact, version: str, result: RepositoryResult
+        self, subject: str, manifest: Manifest, version: str, result: RepositoryResult, *, elsewhere: bool = False
     ) -> None:
-        """The exact tag is in place but the last run did not finish: check each floating tag."""
+        """The exact tag points at `manifest` but no run recorded the version as complete: check each
+        floating tag, and point those that are missing or behind at `manifest`. `elsewhere`: another
+        tool packed it (the same content as this run's)."""
         repository = result.repository
-        digest = artifact.manifest.digest
+        digest = manifest.digest
         floating = tags_for(version, self.target.list_tags(repository))[1:]
         result.tags = [TagResult(version, Status.UNCHANGED)]
         missing = []
@@ -247,24 +297,32 @@ class _Run:
         result.tags.extend(missing)
         if not missing:
             result.status = Status.UNCHANGED
-            result.note = f"{version} and its floating tags already point at identical content"
+            result.note = (
+                f"{version} and its floating tags: {PACKED_ELSEWHERE}"
+                if elsewhere
+                else f"{version} and its floating tags already point at identical content"
+            )
             self.emit(Event(EventKind.UNCHANGED, subject, repository, result.note))
         elif self.options.dry_run:
             self._plan_only(subject, result)
         else:
             # The blobs are there: the exact tag was only ever pushed after them.
-            self._push_tags(subject, artifact, result, missing)
-            result.note = f"{version} was there; completed floating tags an earlier run did not push"
-            self._settle_floating_tags(subject, artifact, version, result)
+            self._push_tags(subject, manifest, result, missing)
+            result.note = (
+                f"{version} was there ({PACKED_ELSEWHERE}); pointed the floating tags it lacked at it"
+                if elsewhere
+                else f"{version} was there; completed floating tags an earlier run did not push"
+            )
+            self._settle_floating_tags(subject, manifest, version, result)
             result.status = Status.PUBLISHED
 
     def _push_tags(
-        self, subject: str, artifact: Artifact, result: RepositoryResult, tags: list[TagResult]
+        self, subject: str, manifest: Manifest, result: RepositoryResult, tags: list[TagResult]
     ) -> None:
         for tag in tags:
             self.cancel.check()
             try:
-                self.target.push_manifest(result.repository, tag.tag, artifact.manifest)
+                self.target.push_manifest(result.repository, tag.tag, manifest)
             except FeaturepubError as exc:
                 if isinstance(exc, Interrupted) or self.cancel.cancelled:
                     tag.status = Status.INTERRUPTED  # cut mid-request: the registry may or may not have it
@@ -275,7 +333,7 @@ class _Run:
             self.emit(Event(EventKind.TAG_PUSHED, subject, result.repository, tag.tag))
 
     def _settle_floating_tags(
-        self, subject: str, artifact: Artifact, version: str, result: RepositoryResult
+        self, subject: str, manifest: Manifest, version: str, result: RepositoryResult
     ) -> None:
         """Point each floating tag this run pushed at the highest version in its range, as the
         registry's tag list says after the push.
@@ -293,7 +351,7 @@ class _Run:
         pushed = [t for t in result.tags[1:] if t.status is Status.PUBLISHED]
         if not pushed:
             return
-        digest = artifact.manifest.digest
+        digest = manifest.digest
         moved: dict[str, str] = {}  # floating tag -> the version it was pointed at
         for _ in range(SETTLE_PASSES):
             self.cancel.check()
@@ -314,13 +372,11 @@ class _Run:
             if not wrong:
                 break
             for tag_name, highest in wrong:
-                manifest = (
-                    artifact.manifest if highest == version else self.target.read_manifest(repository, highest)
-                )
-                if manifest is None or manifest.digest != wanted[highest]:
+                right = manifest if highest == version else self.target.read_manifest(repository, highest)
+                if right is None or right.digest != wanted[highest]:
                     continue  # it moved since it was read: the next pass looks again
                 self.cancel.check()
-                self.target.push_manifest(repository, tag_name, manifest)
+                self.target.push_manifest(repository, tag_name, right)
                 moved[tag_name] = highest
                 self.emit(Event(EventKind.TAG_REPAIRED, subject, repository, f"{tag_name} -> {highest}"))
         else:
@@ -343,11 +399,21 @@ class _Run:
 
 
 @dataclass(frozen=True)
+class CollectionState:
+    """The collection `<namespace>:latest` as a run found it."""
+
+    readable: bool = True  # False: asking for it failed (the registry, the network): nothing is known
+    digest: str | None = None  # None: there is none (or unknown, when not readable)
+    completed: dict[str, str] = field(default_factory=dict)  # feature id -> version listed: all pushed
+    document: dict[str, Any] | None = None  # the parsed document, when it is one
+    problem: str | None = None  # why it could not be read or parsed
+
+
+@dataclass(frozen=True)
 class NamespaceState:
     """What a run reads of the namespace before it pushes anything."""
 
-    # The collection's digest and the feature versions it lists; None when it could not be read.
-    collection: tuple[str | None, dict[str, str]] | None
+    collection: CollectionState
     existing_repositories: frozenset[str] | None  # None: unknown, probe every repository
 
 
@@ -356,25 +422,31 @@ def read_state(target: Target, namespace: str) -> NamespaceState:
     it packages."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-repositories") as other:
         repositories = other.submit(_existing_repositories, target, namespace)
-        return NamespaceState(_completed_versions(target, namespace), repositories.result())
+        return NamespaceState(read_collection(target, namespace), repositories.result())
 
 
-def _completed_versions(target: Target, namespace: str) -> tuple[str | None, dict[str, str]] | None:
-    """The collection's current digest and the feature versions it lists (all fully published);
-    None when it cannot be read: then nothing is trusted, and each repository reports its own error."""
+def read_collection(target: Target, namespace: str) -> CollectionState:
+    """The collection and the feature versions it lists (all fully published). When it cannot be read
+    nothing is trusted, and each repository reports its own error."""
     try:
         manifest = target.read_manifest(namespace, COLLECTION_TAG)
-    except FeaturepubError:
-        return None
+    except FeaturepubError as exc:
+        return CollectionState(readable=False, problem=str(exc))
     if manifest is None:
-        return None, {}
+        return CollectionState()
     try:
         layer = manifest.to_json()["layers"][0]
-        document = json.loads(target.read_blob(namespace, str(layer["digest"])) or b"{}")
-        listed = document["features"] if "features" in document else document["templates"]
-        return manifest.digest, {str(f["id"]): str(f["version"]) for f in listed}
-    except (ValueError, KeyError, IndexError, TypeError, RecursionError, FeaturepubError):
-        return manifest.digest, {}  # not a collection featurepub can read: trust nothing in it
+        data = target.read_blob(namespace, str(layer["digest"]))
+        if data is None:
+            raise ContentError("its layer is not in the registry")
+        document = load_object(data, "the collection")
+        listed = next(v for k, v in document.items() if k in ("features", "templates"))
+        completed = {str(f["id"]): str(f["version"]) for f in listed}
+    except (ValueError, KeyError, IndexError, TypeError, StopIteration, RecursionError, FeaturepubError) as exc:
+        # Not a collection featurepub can read: trust nothing in it.
+        why = exc.message if isinstance(exc, FeaturepubError) else f"{type(exc).__name__}: {exc}"
+        return CollectionState(digest=manifest.digest, problem=why[:300])
+    return CollectionState(digest=manifest.digest, completed=completed, document=document)
 
 
 def _existing_repositories(target: Target, namespace: str) -> frozenset[str] | None:
@@ -382,6 +454,35 @@ def _existing_repositories(target: Target, namespace: str) -> frozenset[str] | N
         return target.existing_repositories(namespace)
     except FeaturepubError:
         return None  # unknown: every repository is probed
+
+
+def _collection_to_push(plan: Plan, state: CollectionState) -> tuple[Artifact | None, RepositoryResult | None]:
+    """The collection artifact this run pushes, or (None, why not) when it leaves the one there alone:
+    it lists the same entries already, or this run covers part of a collection that cannot be read."""
+    artifact = plan.collection
+    if plan.partial and (state.digest is not None or not state.readable):
+        if not state.readable or state.document is None:
+            return None, _unreadable_collection(plan, state)
+        try:
+            artifact = plan.collection_of(merge_collection(state.document, plan.collection.blobs[-1].data or b""))
+        except (UnreadableCollection, ContentError) as exc:
+            return None, _unreadable_collection(plan, state, str(exc))
+    if state.digest != artifact.manifest.digest and same_entries(state.document, artifact.blobs[-1].data or b""):
+        result = RepositoryResult(plan.namespace, Status.UNCHANGED, [TagResult(COLLECTION_TAG, Status.UNCHANGED)])
+        result.note = "lists the same entries already (written by another tool); left as it is"
+        return None, result
+    return artifact, None
+
+
+def _unreadable_collection(plan: Plan, state: CollectionState, why: str | None = None) -> RepositoryResult:
+    result = RepositoryResult(plan.namespace, Status.FAILED, [TagResult(COLLECTION_TAG, Status.NOT_ATTEMPTED)])
+    result.error = (
+        f"the collection {plan.namespace}:{COLLECTION_TAG} could not be read ({why or state.problem}), so this "
+        "run's entries were not merged into it; it was left as it is rather than replaced with only them"
+    )
+    result.error_exit_code = EXIT_INCOMPLETE
+    result.note = "publish again, or publish the whole collection folder to replace it"
+    return result
 
 
 def execute(
@@ -398,32 +499,42 @@ def execute(
     cancel = cancel or Cancellation()
     state = state or read_state(target, plan.namespace)
     collection = state.collection
-    run = _Run(target, options, emit, collection[1] if collection else {}, cancel)
-    if collection is not None:
-        run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection[0]
+    run = _Run(target, options, emit, collection.completed, cancel)
+    if collection.readable:
+        run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection.digest
     run.existing_repositories = state.existing_repositories
     report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run, kind=plan.kind)
-    pushed_collection = collection[0] if collection is not None else None
+    to_push, left_alone = _collection_to_push(plan, collection)
     staging: list[Future[None]] = []
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
-        if not options.dry_run and (options.force or pushed_collection != plan.collection.manifest.digest):
+        if (
+            to_push is not None
+            and not options.dry_run
+            and (options.force or collection.digest != to_push.manifest.digest)
+        ):
             # No collection yet and no feature repository: a new namespace, whose repository holds
             # nothing worth a HEAD. With feature repositories, an earlier run that stopped may have
             # put the collection's blobs up already.
-            probe = collection is None or pushed_collection is not None or bool(state.existing_repositories)
-            stage = partial(run.stage_collection_blobs, plan.namespace, plan.collection, probe)
+            probe = not collection.readable or collection.digest is not None or bool(state.existing_repositories)
+            stage = partial(run.stage_collection_blobs, plan.namespace, to_push, probe)
             run.on_feature_published = _once(lambda: staging.append(pool.submit(stage)))
         report.features = list(pool.map(run.publish_feature, plan.features))
     for future in staging:
         future.result()  # done by now; re-raises a bug rather than hiding it
     if cancel.cancelled:
         report.collection = RepositoryResult(plan.namespace, note="not pushed: the run was interrupted")
-    elif all(f.ok for f in report.features):
-        report.collection = run.publish_repository(
-            "collection", plan.namespace, plan.collection, COLLECTION_TAG, versioned=False
-        )
-    else:
+    elif not all(f.ok for f in report.features):
         report.collection = RepositoryResult(plan.namespace, note=f"not pushed: some {plan.kind.plural} failed")
+    elif to_push is None:
+        report.collection = left_alone
+        if left_alone is not None and left_alone.error:
+            run.emit(Event(EventKind.FAILED, "collection", plan.namespace, left_alone.error))
+        elif left_alone is not None and left_alone.note:
+            run.emit(Event(EventKind.UNCHANGED, "collection", plan.namespace, left_alone.note))
+    else:
+        report.collection = run.publish_repository(
+            "collection", plan.namespace, to_push, COLLECTION_TAG, versioned=False
+        )
     if cancel.cancelled:
         report.interrupted = cancel.reason
     return report

@@ -47,8 +47,16 @@ class FeaturePlan:
 class Plan:
     namespace: str
     features: tuple[FeaturePlan, ...]  # the features or templates
-    collection: Artifact
+    collection: Artifact  # this run's entries only
     kind: ArtifactKind = FEATURE
+    # Part of a collection (one feature folder, or a subset): its entries are merged into the
+    # collection that is there instead of replacing it (publishing/collection_merge.py).
+    partial: bool = False
+    registry: str | None = None
+
+    def collection_of(self, document: bytes) -> Artifact:
+        """The collection artifact for another document (a merged one), annotated like this plan's."""
+        return collection_artifact_of(document, self.registry)
 
 
 def _github_annotations(registry: str | None, kind: str) -> dict[str, str]:
@@ -67,11 +75,11 @@ def feature_artifact(feature: Feature, layer: Blob, registry: str | None) -> Art
 
 
 def collection_artifact(features: list[Feature], registry: str | None, kind: ArtifactKind = FEATURE) -> Artifact:
-    layer = Blob.from_bytes(
-        mediatypes.COLLECTION_LAYER,
-        collection_document(features, kind=kind),
-        {mediatypes.ANNOTATION_TITLE: COLLECTION_FILE},
-    )
+    return collection_artifact_of(collection_document(features, kind=kind), registry)
+
+
+def collection_artifact_of(document: bytes, registry: str | None) -> Artifact:
+    layer = Blob.from_bytes(mediatypes.COLLECTION_LAYER, document, {mediatypes.ANNOTATION_TITLE: COLLECTION_FILE})
     manifest = build_manifest(layer.descriptor, _github_annotations(registry, "devcontainer_collection"))
     return Artifact(manifest, (EMPTY_CONFIG, layer))
 
@@ -101,8 +109,11 @@ def check_names(collection: Collection, namespace: str, *, registry: str | None)
     return namespace
 
 
-def make_plan(collection: Collection, namespace: str, workdir: Path, *, registry: str | None) -> Plan:
-    """Package every feature or template into `workdir` and describe what to push where."""
+def make_plan(
+    collection: Collection, namespace: str, workdir: Path, *, registry: str | None, partial: bool = False
+) -> Plan:
+    """Package every feature or template into `workdir` and describe what to push where. A single
+    folder, or `partial` (a subset of a collection), is merged into the collection that is there."""
     namespace = check_names(collection, namespace, registry=registry)
     plans = []
     for feature in collection.features:
@@ -110,4 +121,4 @@ def make_plan(collection: Collection, namespace: str, workdir: Path, *, registry
         repositories = tuple(f"{namespace}/{name}" for name in feature.repository_names)
         plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
     artifact = collection_artifact(list(collection.features), registry, collection.kind)
-    return Plan(namespace, tuple(plans), artifact, collection.kind)
+    return Plan(namespace, tuple(plans), artifact, collection.kind, partial or collection.single, registry)

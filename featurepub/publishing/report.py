@@ -8,6 +8,7 @@ from typing import Any
 
 from featurepub.errors import EXIT_INCOMPLETE, EXIT_INTERRUPTED
 from featurepub.kinds import FEATURE, ArtifactKind
+from featurepub.publishing.tags import reference_tag_order
 
 
 class Status(str, Enum):
@@ -39,6 +40,9 @@ class RepositoryResult:
     note: str | None = None
     error: str | None = None
     error_exit_code: int = 0  # the exit code of the error class that stopped this repository
+    # The manifest the version's exact tag points at after the run, when known: this run's, or the
+    # registry's (content packed by another tool, or a version skipped for other content).
+    digest: str | None = None
 
     def tags_with(self, status: Status) -> list[str]:
         return [t.tag for t in self.tags if t.status is status]
@@ -48,9 +52,15 @@ class RepositoryResult:
 class FeatureResult:
     id: str
     version: str
-    digest: str
+    digest: str  # the manifest this run packed
     size: int
     repositories: list[RepositoryResult]
+
+    @property
+    def registry_digest(self) -> str:
+        """What the version's exact tag points at in the registry: the registry's manifest when another
+        tool packed the same content (or other content, when skipped); else this run's."""
+        return self.primary.digest or self.digest
 
     @property
     def status(self) -> Status:
@@ -110,17 +120,41 @@ class PublishReport:
         return total + (self.collection.bytes_uploaded if self.collection else 0)
 
     def to_json(self) -> dict[str, Any]:
-        """The reference CLI's shape (`publishedTags`, `digest`, `version` per id), plus what happened."""
+        """The reference CLI's fields (`publishedTags`, `digest`, `version` per id), plus what happened."""
         out: dict[str, Any] = {}
         for feature in self.features:
             primary = feature.primary
             entry: dict[str, Any] = {
                 "publishedTags": primary.tags_with(Status.PUBLISHED),
-                "digest": feature.digest,
+                "digest": feature.registry_digest,
                 "version": feature.version,
                 "status": feature.status.value,
                 "repositories": [_repository_json(r) for r in feature.repositories],
             }
+            if feature.registry_digest != feature.digest:
+                entry["packedDigest"] = feature.digest
+            out[feature.id] = entry
+        return out
+
+    def reference_json(self) -> dict[str, Any]:
+        """What `devcontainer features publish` prints: per id, `{}` when this run published nothing of
+        it, else the tags it pushed (in the reference's order: X, X.Y, X.Y.Z, latest), the digest they
+        point at, the version, and `publishedLegacyIds` when a legacy id's repository got tags too."""
+        out: dict[str, Any] = {}
+        for feature in self.features:
+            primary = feature.primary
+            tags = reference_tag_order(primary.tags_with(Status.PUBLISHED))
+            if not tags:
+                out[feature.id] = {}
+                continue
+            entry: dict[str, Any] = {
+                "publishedTags": tags,
+                "digest": feature.registry_digest,
+                "version": feature.version,
+            }
+            legacy = [r for r in feature.repositories[1:] if r.tags_with(Status.PUBLISHED)]
+            if legacy:  # as the reference: only when the feature itself was published
+                entry["publishedLegacyIds"] = [r.repository.rsplit("/", 1)[-1] for r in legacy]
             out[feature.id] = entry
         return out
 
@@ -146,6 +180,8 @@ def _repository_json(result: RepositoryResult) -> dict[str, Any]:
         "tags": {t.tag: t.status.value for t in result.tags},
         "bytesUploaded": result.bytes_uploaded,
     }
+    if result.digest:
+        out["digest"] = result.digest
     if result.note:
         out["note"] = result.note
     if result.error:

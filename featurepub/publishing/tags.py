@@ -55,3 +55,16 @@ def highest_in_range(floating: str, tags: Iterable[str]) -> str | None:
     releases = _releases_by_tag(tags)
     in_range = [v for v in releases if (v.major, v.minor)[: len(prefix)] == prefix]
     return releases[max(in_range)] if in_range else None
+
+
+def reference_tag_order(tags: Iterable[str]) -> list[str]:
+    """`tags` in the order the reference CLI lists them: `X`, `X.Y`, `X.Y.Z` (or any other), `latest`.
+    (getSemanticTags in its publishCommandImpl.ts builds the list in that order.)"""
+
+    def rank(tag: str) -> int:
+        if tag == "latest":
+            return 3
+        parts = tag.split(".")
+        return {1: 0, 2: 1}.get(len(parts), 2) if all(p.isdigit() for p in parts) else 2
+
+    return sorted(tags, key=rank)

@@ -426,15 +426,31 @@ class RegistryClient:
         """Write the blob to `sink` (at most `limit` bytes), checking its sha256 digest on the way."""
         context = self.context(repository, f"GET blob {digest[:19]}")
         response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context, stream=True, limit=limit)
-        hasher = hashlib.sha256()
         try:
             expect(response, context, 200)
-            with self._translated(context):
-                for piece in response.iter_bytes():
-                    hasher.update(piece)
-                    sink.write(piece)
+            for piece in self._checked_pieces(response, digest, context):
+                sink.write(piece)
         finally:
             response.close()
+
+    @contextmanager
+    def stream_blob(self, repository: str, digest: str, *, limit: int) -> Iterator[Iterator[bytes] | None]:
+        """The blob's bytes as they arrive (at most `limit`), or None when the repository does not hold
+        it. Its sha256 digest is checked after the last piece: a reader that stops early gets no check."""
+        context = self.context(repository, f"GET blob {digest[:19]}")
+        response = self.send("GET", f"/v2/{repository}/blobs/{digest}", context, stream=True, limit=limit)
+        try:
+            found = expect(response, context, 200, 404).status_code == 200
+            yield self._checked_pieces(response, digest, context) if found else None
+        finally:
+            response.close()
+
+    def _checked_pieces(self, response: httpx.Response, digest: str, context: RegistryContext) -> Iterator[bytes]:
+        hasher = hashlib.sha256()
+        with self._translated(context):
+            for piece in response.iter_bytes():
+                hasher.update(piece)
+                yield piece
         if digest.startswith("sha256:") and f"sha256:{hasher.hexdigest()}" != digest:
             raise RegistryError(f"the blob's content does not match its digest {digest}", context=context)
 

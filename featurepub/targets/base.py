@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import Manifest
 
 Progress = Callable[[int], None]
+# A blob's bytes piece by piece (None: not there), opened for as long as the `with` lasts.
+BlobStream = AbstractContextManager["Iterator[bytes] | None"]
 
 
 class Target(Protocol):
@@ -34,6 +37,11 @@ class Target(Protocol):
 
     def read_blob(self, repository: str, digest: str) -> bytes | None:
         """A small blob's bytes (a collection document), or None when it is not there."""
+        ...
+
+    def stream_blob(self, repository: str, digest: str, limit: int) -> BlobStream:
+        """A blob's bytes piece by piece (at most `limit` in all), or None when it is not there; its
+        digest is checked once the last piece was read."""
         ...
 
     def existing_repositories(self, namespace: str) -> frozenset[str] | None:

@@ -6,17 +6,20 @@ with `<repository>:<tag>`, so `skopeo copy oci:DIR:<repository>:<tag> docker://.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from featurepub.errors import ConfigError
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob, Descriptor
-from featurepub.oci.digest import HashingWriter
+from featurepub.oci.digest import HashingWriter, read_chunks
 from featurepub.oci.layout import (
     INDEX_FILE,
     LAYOUT_VERSION,
@@ -71,6 +74,24 @@ class LayoutTarget:
     def read_blob(self, repository: str, digest: str) -> bytes | None:
         path = self._blob_path(digest)
         return path.read_bytes() if path.is_file() else None
+
+    @contextmanager
+    def stream_blob(self, repository: str, digest: str, limit: int) -> Iterator[Iterator[bytes] | None]:
+        path = self._blob_path(digest)
+        if not path.is_file():
+            yield None
+            return
+        with path.open("rb") as handle:
+            yield self._checked(handle, digest)
+
+    def _checked(self, handle: BinaryIO, digest: str) -> Iterator[bytes]:
+        # Another tool may have written the layout: its blobs are checked like a registry's.
+        hasher = hashlib.sha256()
+        for chunk in read_chunks(handle):
+            hasher.update(chunk)
+            yield chunk
+        if f"sha256:{hasher.hexdigest()}" != digest and digest.startswith("sha256:"):
+            raise ConfigError(f"{self.root}: blob {digest} does not match its digest")
 
     @property
     def concurrency(self) -> int:

@@ -25,7 +25,7 @@ from featurepub.registry.recovery import upload_with_recovery
 from featurepub.registry.retry import RetryPolicy
 from featurepub.registry.transport import TransportOptions, make_http_client
 from featurepub.registry.upload import upload_blob
-from featurepub.targets.base import Progress
+from featurepub.targets.base import BlobStream, Progress
 
 
 class RegistryTarget:
@@ -38,9 +38,12 @@ class RegistryTarget:
         push: bool = True,
         retry: RetryPolicy | None = None,
         profile: Profile | None = None,
+        credential_scope: str | None = None,
     ) -> None:
+        """`credential_scope` (`host/path`, default the host) is what credentials are looked up for:
+        keys naming a path under the registry apply to it, the most specific first."""
         options = transport or TransportOptions()
-        lookup = (credentials or default_chain()).lookup(registry)
+        lookup = (credentials or default_chain()).lookup(credential_scope or registry)
         if options.log is not None:
             options.log(lookup.describe())  # which source, never the secret
         api_host = DOCKER_HUB_API if registry == DOCKER_HUB else registry
@@ -103,6 +106,14 @@ class RegistryTarget:
     def read_blob(self, repository: str, digest: str) -> bytes | None:
         with self._explained(repository):
             return self.client.find_blob(repository, digest)
+
+    @contextmanager
+    def _streamed(self, repository: str, digest: str, limit: int) -> Iterator[Iterator[bytes] | None]:
+        with self._explained(repository), self.client.stream_blob(repository, digest, limit=limit) as pieces:
+            yield pieces
+
+    def stream_blob(self, repository: str, digest: str, limit: int) -> BlobStream:
+        return self._streamed(repository, digest, limit)
 
     @property
     def concurrency(self) -> int:

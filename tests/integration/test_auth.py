@@ -46,7 +46,7 @@ def test_basic_auth_from_devcontainers_oci_auth(
     env = {"DEVCONTAINERS_OCI_AUTH": f"{basic_registry.host}|{USER}|{PASSWORD}"}
     run = featurepub("publish", write_feature(tmp_path), "-r", basic_registry.host, "-n", namespace, "-v", env=env)
     assert run.code == 0, run.stderr
-    assert run.json["tool"]["status"] == "published"
+    assert run.json["tool"]["version"] == "1.0.0"
     assert PASSWORD not in run.stdout + run.stderr
 
 
@@ -74,9 +74,11 @@ def test_basic_auth_from_docker_config(
 def test_wrong_password_is_refused_clearly(basic_registry: RegistryServer, tmp_path: Path, namespace: str) -> None:
     wrong = "not-the-password-" + secrets.token_hex(4)
     env = {"DEVCONTAINERS_OCI_AUTH": f"{basic_registry.host}|{USER}|{wrong}"}
-    run = featurepub("publish", write_feature(tmp_path), "-r", basic_registry.host, "-n", namespace, "-v", env=env)
+    run = featurepub(
+        "publish", write_feature(tmp_path), "-r", basic_registry.host, "-n", namespace, "-v", "--json", env=env
+    )
     assert run.code == 3  # credentials refused; the report says what was not published
-    assert run.json["tool"]["status"] == "failed"
+    assert run.features["tool"]["status"] == "failed"
     assert "refused the credentials from DEVCONTAINERS_OCI_AUTH" in run.stderr
     assert basic_registry.host in run.stderr
     assert wrong not in run.stdout + run.stderr

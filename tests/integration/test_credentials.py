@@ -138,7 +138,7 @@ def test_each_source_publishes_with_basic_auth(
     setup = configure(kind, tmp_path, secure.basic.host, accounts.user, accounts.password)
     run = publish(secure.basic, secure, tmp_path, namespace, setup)
     assert run.code == 0, run.stderr
-    assert run.json["tool"]["status"] == "published"
+    assert run.json["tool"]["publishedTags"] == ["1", "1.0", "1.0.0", "latest"]
     assert f"credentials from {setup.label} (user {accounts.user})" in run.stderr
     digest = basic_digest(secure, accounts.user, accounts.password, f"{namespace}/tool", "1.0.0")
     assert digest == run.json["tool"]["digest"]

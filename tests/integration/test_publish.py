@@ -36,12 +36,14 @@ def test_publish_samples_pushes_every_tag_and_the_collection(
 ) -> None:
     run = featurepub("publish", samples, "--registry", registry.host, "--namespace", namespace)
     assert run.code == 0, run.stderr
-    report = run.json
+    report = run.json  # the reference CLI's stdout: its tag order, legacy ids only where published
     assert sorted(report) == SAMPLE_IDS
+    assert [k for k, v in report.items() if "publishedLegacyIds" in v] == ["hello-cli"]
+    assert report["hello-cli"]["publishedLegacyIds"] == ["hello"]
     for feature_id, entry in report.items():
         version = entry["version"]
         major, minor, _ = version.split(".")
-        assert entry["publishedTags"] == [version, f"{major}.{minor}", major, "latest"]
+        assert entry["publishedTags"] == [major, f"{major}.{minor}", version, "latest"]
         assert registry_tags(registry.url, f"{namespace}/{feature_id}") == sorted(entry["publishedTags"])
         for tag in entry["publishedTags"]:
             assert tag_digest(registry.url, f"{namespace}/{feature_id}", tag) == entry["digest"]
@@ -88,13 +90,13 @@ def test_republish_unchanged_uploads_nothing(
     assert first.code == 0, first.stderr
     assert proxy.blob_bytes_uploaded > 0
     proxy.reset()
-    second = featurepub("publish", samples, "-r", proxy.host, "-n", namespace)
+    second = featurepub("publish", samples, "-r", proxy.host, "-n", namespace, "--json")
     assert second.code == 0, second.stderr
     assert proxy.blob_bytes_uploaded == 0
     assert proxy.requests("POST") == []
     assert proxy.requests("PUT") == []
     assert proxy.requests("PATCH") == []
-    assert {entry["status"] for entry in second.json.values()} == {"unchanged"}
+    assert {entry["status"] for entry in second.features.values()} == {"unchanged"}
     # The catalog (which repositories exist), the collection (its manifest and document: which
     # versions are complete), then one HEAD of the exact version per repository (six: five
     # features and one legacy id).
@@ -126,9 +128,9 @@ def test_floating_tags_follow_the_highest_release(
 
     def publish(version: str) -> dict[str, object]:
         root = write_feature(tmp_path / version, "tool", version, script=f"echo {version}\n")
-        run = featurepub("publish", root, "-r", registry.host, "-n", namespace)
+        run = featurepub("publish", root, "-r", registry.host, "-n", namespace, "--json")
         assert run.code == 0, run.stderr
-        entry: dict[str, object] = run.json["tool"]
+        entry: dict[str, object] = run.features["tool"]
         return entry
 
     v100 = publish("1.0.0")
@@ -152,15 +154,17 @@ def test_existing_version_with_new_content_is_skipped_unless_forced(
     first = featurepub("publish", root, "-r", registry.host, "-n", namespace)
     assert first.code == 0
     write_feature(root, "tool", "1.0.0", script="echo two\n")
-    second = featurepub("publish", root, "-r", registry.host, "-n", namespace)
+    second = featurepub("publish", root, "-r", registry.host, "-n", namespace, "--json")
     assert second.code == 0
-    assert second.json["tool"]["status"] == "skipped"
-    assert "different content" in second.stderr
+    assert second.features["tool"]["status"] == "skipped"
+    assert second.features["tool"]["digest"] == first.json["tool"]["digest"]  # the registry's, not ours
+    assert "other content" in second.stderr
+    assert "install.sh differs" in second.features["tool"]["repositories"][0]["note"]
     assert "--force" in second.stderr
     assert tag_digest(registry.url, f"{namespace}/tool", "1.0.0") == first.json["tool"]["digest"]
     forced = featurepub("publish", root, "-r", registry.host, "-n", namespace, "--force")
     assert forced.code == 0
-    assert forced.json["tool"]["status"] == "published"
+    assert forced.json["tool"]["publishedTags"] == ["1", "1.0", "1.0.0", "latest"]
     assert forced.json["tool"]["digest"] != first.json["tool"]["digest"]
     assert tag_digest(registry.url, f"{namespace}/tool", "1.0.0") == forced.json["tool"]["digest"]
     assert tag_digest(registry.url, f"{namespace}/tool", "latest") == forced.json["tool"]["digest"]
@@ -202,9 +206,9 @@ def test_dry_run_reads_but_never_writes(
     samples: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
 ) -> None:
     proxy = make_proxy()
-    run = featurepub("publish", samples, "-r", proxy.host, "-n", namespace, "--dry-run")
+    run = featurepub("publish", samples, "-r", proxy.host, "-n", namespace, "--dry-run", "--json")
     assert run.code == 0, run.stderr
-    assert {entry["status"] for entry in run.json.values()} == {"planned"}
+    assert {entry["status"] for entry in run.features.values()} == {"planned"}
     assert "would push tags 1.2.0, 1.2, 1, latest" in run.stderr
     assert {r.method for r in proxy.requests()} <= {"GET", "HEAD"}
 
@@ -220,7 +224,7 @@ def test_paginated_tags_are_all_read(
     run = featurepub("publish", root, "-r", proxy.host, "-n", namespace)
     assert run.code == 0, run.stderr
     # 1.4.0 is only on the last page: seeing it keeps "1" and "latest" where they are.
-    assert run.json["tool"]["publishedTags"] == ["1.2.5", "1.2"]
+    assert run.json["tool"]["publishedTags"] == ["1.2", "1.2.5"]
     assert len(proxy.requests("GET", "/tags/list")) >= 4
 
 
@@ -231,7 +235,7 @@ def test_null_tags_for_a_new_repository(
     root = write_feature(tmp_path, "tool", "0.1.0")
     run = featurepub("publish", root, "-r", proxy.host, "-n", namespace)
     assert run.code == 0, run.stderr
-    assert run.json["tool"]["publishedTags"] == ["0.1.0", "0.1", "0", "latest"]
+    assert run.json["tool"]["publishedTags"] == ["0", "0.1", "0.1.0", "latest"]
 
 
 def test_relative_upload_location_is_resolved(
@@ -249,9 +253,9 @@ def test_wrong_manifest_digest_from_registry_is_an_error(
 ) -> None:
     proxy = make_proxy(WrongManifestDigest())
     root = write_feature(tmp_path, "tool", "0.1.0")
-    run = featurepub("publish", root, "-r", proxy.host, "-n", namespace)
+    run = featurepub("publish", root, "-r", proxy.host, "-n", namespace, "--json")
     assert run.code == 4
-    assert run.json["tool"]["status"] == "failed"
+    assert run.features["tool"]["status"] == "failed"
     assert "stored the manifest as sha256:000" in run.stderr
     # The human summary accounts for every tag.
     assert f"tool 0.1.0 [{namespace}/tool]: failed (failed 0.1.0; not-attempted 0.1, 0, latest)" in run.stderr
@@ -264,7 +268,7 @@ def test_wrong_manifest_digest_from_registry_is_an_error(
     ("args", "message"),
     [
         (["-r", "https://ghcr.io"], "has a scheme"),
-        (["-r", "ghcr.io/owner"], "--namespace owner"),
+        (["-r", "ghcr.io/Owner"], "lowercase"),
         (["-n", "My-Org/features"], "lowercase"),
         (["-n", "bad name"], "invalid path component"),
         (["-r", "localhost:99999"], "invalid port"),

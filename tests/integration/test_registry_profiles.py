@@ -103,7 +103,7 @@ def stored_digest(registry: RegistryServer, repository: str, digest: str) -> str
 
 def read_back(registry: RegistryServer, namespace: str, report: dict[str, Any]) -> None:
     """The reference CLI reads every feature straight from the registry; the big layer is intact."""
-    assert report[BIG_ID]["status"] == "published"
+    assert report[BIG_ID]["publishedTags"] == ["1", "1.0", "1.0.0", "latest"]
     for feature_id, entry in report.items():
         ref = f"{registry.host}/{namespace}/{feature_id}:{entry['version']}"
         info = consumers.info_manifest(ref)
@@ -228,9 +228,11 @@ def test_ecr_repository_that_was_never_created(
     root = big_collection(tmp_path, registry, namespace)
     mode = ecr_mode(repositories_of(root, namespace) - {f"{namespace}/{BIG_ID}"})
     proxy = start(mode, make_proxy)
-    result = run("publish", root, "-r", proxy.host, "-n", namespace, "--profile", "ecr", env=mode.env(proxy))
+    result = run(
+        "publish", root, "-r", proxy.host, "-n", namespace, "--profile", "ecr", "--json", env=mode.env(proxy)
+    )
     assert result.code == 4
-    assert result.json[BIG_ID]["status"] == "failed"
+    assert result.features[BIG_ID]["status"] == "failed"
     assert "NAME_UNKNOWN: The repository with name" in result.stderr
     assert f"aws ecr create-repository --repository-name {namespace}/{BIG_ID}" in result.stderr
     assert "CREATE_ON_PUSH" in result.stderr

@@ -120,9 +120,9 @@ def test_publish_to_a_layout_then_push_layout_then_apply(
 def test_dry_run_and_inspect_and_tags_name_templates(
     sample: Path, registry: RegistryServer, namespace: str
 ) -> None:
-    dry = featurepub("publish", sample, "-r", registry.host, "-n", namespace, "--dry-run")
+    dry = featurepub("publish", sample, "-r", registry.host, "-n", namespace, "--dry-run", "--json")
     assert dry.code == 0, dry.stderr
-    assert {e["status"] for e in dry.json.values()} == {"planned"}
+    assert {e["status"] for e in dry.json["templates"].values()} == {"planned"}
     assert "4 templates to" in dry.stderr and "features" not in dry.stderr
     assert featurepub("publish", sample, "-r", registry.host, "-n", namespace).code == 0
     shown = featurepub("inspect", f"{registry.host}/{namespace}/node-postgres:0.4")

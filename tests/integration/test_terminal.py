@@ -64,7 +64,7 @@ def test_progress_bars_and_colour_on_a_terminal(tmp_path: Path, registry: Regist
         ["publish", str(root), "-r", registry.host, "-n", namespace], clean_env()
     )
     assert code == 0, terminal
-    assert json.loads(stdout)["big"]["status"] == "published"  # stdout stays clean JSON
+    assert json.loads(stdout)["big"]["version"] == "1.0.0"  # stdout stays clean JSON
     # A bar redrawn in place with \r and erase-line, reaching 100%.
     assert "\r\x1b[K" in terminal
     assert "big [" in terminal

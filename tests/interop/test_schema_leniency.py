@@ -64,7 +64,7 @@ def test_refused_by_default_published_without_schema_validation_and_read_back(
     assert lenient.code == 0, lenient.stderr
     warnings = [line for line in lenient.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 2 and all("the spec's JSON schema refuses it" in w for w in warnings)
-    assert lenient.json[FEATURE_ID]["status"] == "published"
+    assert lenient.json[FEATURE_ID]["publishedTags"] == ["1", "1.0", "1.0.0", "latest"]
 
     info = consumers.info_manifest(f"{registry.host}/{namespace}/{FEATURE_ID}:1")
     annotation = info["manifest"]["annotations"]["dev.containers.metadata"]

@@ -242,8 +242,9 @@ def test_a_republish_uploads_nothing(
     assert again.code == 0, again.stderr
     assert proxy.blob_bytes_uploaded == 0
     assert proxy.requests("POST") == proxy.requests("PUT") == proxy.requests("PATCH") == []
-    assert {entry["status"] for entry in again.json.values()} == {"unchanged"}
+    assert again.json == {template_id: {} for template_id in templates.SAMPLE_TEMPLATE_IDS}  # the reference's line
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert {entry["status"] for entry in report["templates"].values()} == {"unchanged"}
     assert report["kind"] == "template"
     assert sorted(report["templates"]) == list(templates.SAMPLE_TEMPLATE_IDS)
     assert "features" not in report

@@ -26,6 +26,12 @@ class CliRun:
         result: dict[str, Any] = json.loads(self.stdout)
         return result
 
+    @property
+    def features(self) -> dict[str, Any]:
+        """Per feature id, what `publish --json` (the full report) says happened."""
+        features: dict[str, Any] = self.json["features"]
+        return features
+
 
 def featurepub(*args: str | Path, env: dict[str, str] | None = None, stdin: str | None = None) -> CliRun:
     done = subprocess.run(

@@ -315,3 +315,87 @@ def test_credential_modules_import_each_other_without_a_cycle() -> None:
         ready = sorted(m for m, deps in graph.items() if m not in ordered and deps <= set(ordered))
         assert ready, f"import cycle among {sorted(set(graph) - set(ordered))}"
         ordered += ready
+
+
+# --- a registry with a path: the most specific key -------------------------------------------------------
+
+FEED = "my-registry.com/features-feed"
+
+
+def user(scope: str, given: dict[str, Credential] | None = None) -> str:
+    found = default_chain(given).resolve(scope)
+    return found.username if found else "anonymous"
+
+
+@pytest.mark.parametrize(
+    ("key", "scope", "rank"),
+    [
+        ("my-registry.com", f"{FEED}/ns", 0),
+        ("https://my-registry.com/v2/", f"{FEED}/ns", 0),  # a URL's path is an API path
+        (FEED, f"{FEED}/ns", 1),
+        (f"{FEED}/ns", f"{FEED}/ns", 2),
+        (f"{FEED}/ns/tool", f"{FEED}/ns", None),  # more specific than the scope: another repository
+        ("my-registry.com/features", f"{FEED}/ns", None),  # a prefix of a name is not a path
+        ("MY-REGISTRY.COM/Features-Feed", f"{FEED}/ns", 1),
+        ("other.com/features-feed", f"{FEED}/ns", None),
+        ("docker.io/library", "docker.io/library/node", 1),
+        ("https://index.docker.io/v1/", "docker.io/library/node", 0),
+    ],
+)
+def test_key_specificity(key: str, scope: str, rank: int | None) -> None:
+    from featurepub.credentials.sources import key_specificity
+
+    assert key_specificity(key, scope) == rank
+
+
+def write_auth(path: Path, keys: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"auths": {k: {"auth": b64(f"{user}:{user}-pw")} for k, user in keys.items()}}))
+
+
+def test_every_source_keyed_by_registry_takes_its_most_specific_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """containers-auth.json(5), FORMAT: "the relevant repository is matched against available keys in its
+    hierarchical order, going from most-specific to least-specific"; keys in any order in the file."""
+    scope = f"{FEED}/ns"
+    monkeypatch.setenv(
+        "DEVCONTAINERS_OCI_AUTH", f"my-registry.com|env-host|p,{FEED}|env-feed|p,my-registry.com/other|env-other|p"
+    )
+    assert user(scope) == "env-feed"
+    assert user("my-registry.com/other/ns") == "env-other"
+    assert user("my-registry.com/else") == "env-host"
+    monkeypatch.delenv("DEVCONTAINERS_OCI_AUTH")
+    docker = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
+    write_auth(docker, {f"{FEED}": "docker-feed", "my-registry.com": "docker-host", f"{FEED}/ns": "docker-ns"})
+    assert user(scope) == "docker-ns"
+    assert user(f"{FEED}/other") == "docker-feed"
+    docker.unlink()
+    containers = Path(os.environ["XDG_RUNTIME_DIR"]) / "containers" / "auth.json"
+    write_auth(containers, {"my-registry.com": "podman-host", FEED: "podman-feed"})
+    found = default_chain().lookup(scope)
+    assert found.credential is not None and found.credential.username == "podman-feed"
+    assert f"({FEED})" in found.credential.source  # the key that matched is named
+    assert found.describe().startswith("my-registry.com: credentials from containers auth")
+    containers.unlink()
+    use_keyring(monkeypatch, FILE_KEYRING, tmp_path / "keyring.json")
+    keyring_set("my-registry.com", "kr-host", "s1")
+    keyring_set(FEED, "kr-feed", "s2")
+    assert user(scope) == "kr-feed"
+    assert user("my-registry.com/x") == "kr-host"
+    # Explicit credentials (--username) are for the registry as a whole.
+    given = explicit_credential("my-registry.com", "flag-user", "flag-pw")
+    assert user(scope, given) == "flag-user"
+
+
+def test_cred_helpers_keyed_by_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    install_helper(bin_dir, "feed", {FEED: ("helper-feed", "hs")})
+    install_helper(bin_dir, "whole", {"my-registry.com": ("helper-host", "hs")})
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    config = {"credHelpers": {"my-registry.com": "whole", FEED: "feed"}}
+    docker = Path(os.environ["DOCKER_CONFIG"])
+    docker.mkdir()
+    (docker / "config.json").write_text(json.dumps(config))
+    assert user(f"{FEED}/ns") == "helper-feed"
+    assert user("my-registry.com/x/ns") == "helper-host"

@@ -174,3 +174,52 @@ def test_a_templates_report_names_templates_and_a_features_report_keeps_its_keys
     assert (templates["kind"], list(templates["templates"])) == ("template", ["t"])
     assert "features" not in templates
     assert FeatureError([], subject="templates").message == "0 problems found in the templates"
+
+
+def test_stdout_is_what_the_reference_cli_prints() -> None:
+    """featuresCLI/publish.ts: `{...publishResult, version}` for a published feature (getSemanticTags orders
+    the tags X, X.Y, X.Y.Z, latest), `{}` otherwise, `publishedLegacyIds` only when a legacy id got tags."""
+    published = repo(
+        "ns/feat",
+        Status.PUBLISHED,
+        ("1.2.0", Status.PUBLISHED),
+        ("1.2", Status.PUBLISHED),
+        ("1", Status.PUBLISHED),
+        ("latest", Status.PUBLISHED),
+    )
+    published.digest = DIGEST
+    old = repo("ns/old-name", Status.PUBLISHED, ("1.2.0", Status.PUBLISHED))
+    skipped_legacy = repo("ns/older", Status.UNCHANGED, ("1.2.0", Status.UNCHANGED))
+    fixed = repo("ns/fix", Status.PUBLISHED, ("0.9.1", Status.PUBLISHED), ("0.9", Status.PUBLISHED))
+    theirs = "sha256:" + "b" * 64
+    unchanged = repo("ns/same", Status.UNCHANGED, ("2.0.0", Status.UNCHANGED))
+    unchanged.digest = theirs
+    skipped = repo("ns/skip", Status.SKIPPED, ("3.0.0", Status.SKIPPED))
+    report = PublishReport(
+        "ghcr.io",
+        "ns",
+        [
+            FeatureResult("feat", "1.2.0", DIGEST, 1, [published, old, skipped_legacy]),
+            FeatureResult("fix", "0.9.1", DIGEST, 1, [fixed]),
+            FeatureResult("same", "2.0.0", DIGEST, 1, [unchanged]),
+            FeatureResult("skip", "3.0.0", DIGEST, 1, [skipped]),
+            FeatureResult("legacy-only", "1.0.0", DIGEST, 1, [repo("ns/l", Status.UNCHANGED), old]),
+        ],
+    )
+    assert report.reference_json() == {
+        "feat": {
+            "publishedTags": ["1", "1.2", "1.2.0", "latest"],
+            "digest": DIGEST,
+            "version": "1.2.0",
+            "publishedLegacyIds": ["old-name"],
+        },
+        "fix": {"publishedTags": ["0.9", "0.9.1"], "digest": DIGEST, "version": "0.9.1"},
+        "same": {},
+        "skip": {},
+        "legacy-only": {},
+    }
+    assert list(report.reference_json()["feat"]) == ["publishedTags", "digest", "version", "publishedLegacyIds"]
+    # The full report names the registry's digest where another tool packed the same content.
+    assert report.to_json()["same"]["digest"] == theirs
+    assert report.to_json()["same"]["packedDigest"] == DIGEST
+    assert report.to_json()["same"]["repositories"][0]["digest"] == theirs

@@ -119,3 +119,12 @@ def test_each_floating_tag_a_version_gets_names_that_version_as_the_highest(
     version = tags[-1]
     for floating in floating_tags(version, tags[:-1]):
         assert highest_in_range(floating, tags) == version
+
+
+def test_the_reference_cli_lists_tags_major_first() -> None:
+    from featurepub.publishing.tags import reference_tag_order
+
+    assert reference_tag_order(["1.2.3", "1.2", "1", "latest"]) == ["1", "1.2", "1.2.3", "latest"]
+    assert reference_tag_order(["1.2.5", "1.2"]) == ["1.2", "1.2.5"]
+    assert reference_tag_order(["2.0.0-rc.1"]) == ["2.0.0-rc.1"]
+    assert reference_tag_order(["latest", "0"]) == ["0", "latest"]

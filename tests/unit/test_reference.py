@@ -374,3 +374,36 @@ def test_repository_problem_counts_the_host_as_clients_do() -> None:
     host = "registry.example.org:5000"  # the distribution spec's example: 229 characters are left
     assert repository_problem("a" * 229, host) is None
     assert "at most 229 fit" in (repository_problem("a" * 230, host) or "")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("ghcr.io", ("ghcr.io", "")),
+        ("My-Registry.com/features-feed", ("my-registry.com", "features-feed")),
+        ("localhost:5000/a/b/", ("localhost:5000", "a/b")),
+        ("[::1]:5000/feed", ("[::1]:5000", "feed")),
+    ],
+)
+def test_a_registry_may_carry_a_path(value: str, expected: tuple[str, str]) -> None:
+    """devcontainers/cli#1098: `--registry my-registry.com/features-feed` puts every repository under it."""
+    from featurepub.reference import parse_registry_location
+
+    assert parse_registry_location(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("https://ghcr.io/x", "has a scheme"), ("ghcr.io/Feed", "lowercase"), ("ghcr.io/a b", "invalid path")],
+)
+def test_a_registry_path_is_checked_like_a_namespace(value: str, message: str) -> None:
+    from featurepub.reference import parse_registry_location
+
+    with pytest.raises(InvalidReferenceError) as info:
+        parse_registry_location(value)
+    assert message in f"{info.value.message} {info.value.hint}"
+
+
+def test_a_full_reference_with_a_registry_path_parses_host_and_repository() -> None:
+    ref = Reference.parse("localhost:5000/features-feed/ns/hello-cli:2")
+    assert (ref.registry, ref.repository, ref.tag) == ("localhost:5000", "features-feed/ns/hello-cli", "2")
