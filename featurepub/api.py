@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from featurepub.features.docs import DocsResult
     from featurepub.features.packaging import PackageResult, ValidationResult
     from featurepub.publishing.layout_push import LayoutPushReport
-    from featurepub.readback import InspectResult, TagsResult
+    from featurepub.readback.results import InspectResult, TagsResult
     from featurepub.targets.registry import RegistryTarget
 
 
@@ -270,8 +270,8 @@ def push_layout(
 
 def inspect(reference: str, *, platform: str | None = None, **connection: Unpack[Connection]) -> InspectResult:
     """Read the manifest behind `reference` (an index resolved to `platform`), its metadata and tags."""
-    from featurepub.readback import inspect as run
-    from featurepub.readback import parse_reference
+    from featurepub.readback.inspection import inspect as run
+    from featurepub.readback.manifests import parse_reference
 
     ref = parse_reference(reference)
     target = open_registry(ref.registry, push=False, **connection)
@@ -283,8 +283,8 @@ def inspect(reference: str, *, platform: str | None = None, **connection: Unpack
 
 def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Connection]) -> TagsResult:
     """Every tag of the reference's repository, optionally with the digest each points at."""
-    from featurepub.readback import list_tags as run
-    from featurepub.readback import parse_reference
+    from featurepub.readback.manifests import parse_reference
+    from featurepub.readback.tags import list_tags as run
 
     ref = parse_reference(reference)
     target = open_registry(ref.registry, push=False, **connection)

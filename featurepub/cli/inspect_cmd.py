@@ -29,7 +29,7 @@ from featurepub.cli.common import (
 
 if TYPE_CHECKING:
     from featurepub.cli.output import Console
-    from featurepub.readback import InspectResult, TagsResult
+    from featurepub.readback.results import InspectResult, TagsResult
 
 READ_EXIT_CODES_HELP = (
     "Exit codes: 0 read; 1 no such repository, tag or digest; 2 invalid reference or option; "
@@ -97,7 +97,7 @@ def _template_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
 
 def render_inspect(result: InspectResult, console: Console) -> str:
     from featurepub.cli.output import human_size
-    from featurepub.readback import sort_tags
+    from featurepub.readback.tags import sort_tags
 
     rows: list[tuple[str, str]] = [("reference", result.reference), ("digest", result.digest)]
     if result.index is not None:
@@ -202,7 +202,7 @@ def inspect(
 
 
 def render_tags(result: TagsResult, console: Console) -> str:
-    from featurepub.readback import sort_tags
+    from featurepub.readback.tags import sort_tags
 
     if not result.tags:
         return ""
