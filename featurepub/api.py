@@ -16,7 +16,7 @@ from featurepub.cancel import Cancellation
 from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
-from featurepub.publishing.events import Event, EventKind, Listener, ignore
+from featurepub.publishing.events import Event, EventKind, Listener, ignore, retry_events, serialized
 from featurepub.publishing.execute import PublishOptions, execute, read_state
 from featurepub.publishing.plan import check_names, make_plan
 from featurepub.publishing.report import PublishReport
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from featurepub.features.packaging import PackageResult, ValidationResult
     from featurepub.publishing.layout_push import LayoutPushReport
     from featurepub.readback.results import InspectResult, TagsResult
+    from featurepub.registry.client import RegistryClient
     from featurepub.targets.registry import RegistryTarget
 
 
@@ -129,6 +130,13 @@ def open_registry(registry: str, *, push: bool = True, **connection: Unpack[Conn
     )
 
 
+def _report_retries(target: Target, listener: Listener, subjects: dict[str, str] | None = None) -> None:
+    """Each retry of a registry request reaches `listener` as a RETRY event (a layout never retries)."""
+    client: RegistryClient | None = getattr(target, "client", None)
+    if client is not None:
+        client.on_retry = retry_events(listener, subjects or {}, client.retry.max_attempts)
+
+
 def open_target(
     *, registry: str | None = None, layout: str | Path | None = None, **connection: Unpack[Connection]
 ) -> Target:
@@ -166,12 +174,15 @@ def publish(
     interrupted (`report.interrupted`); publishing again finishes the job.
     """
     cancel = cancel or Cancellation()
+    listener = serialized(listener)  # retries and packing are reported from other threads than uploads
     collection = load(path, schema_validation=schema_validation)
     for warning in collection.warnings:
         listener(Event(EventKind.WARNING, warning.path.parent.name, detail=str(warning)))
     host = parse_registry(registry) if registry else None
     namespace = check_names(collection, namespace, registry=host)
     target = open_target(registry=registry, layout=layout, **_interruptible(connection, cancel))
+    subjects = {f"{namespace}/{name}": f.id for f in collection.features for name in f.repository_names}
+    _report_retries(target, listener, {**subjects, namespace: "collection"})
     try:
         with (
             cancel.on_cancel(target.abort),
@@ -180,7 +191,7 @@ def publish(
         ):
             # The registry's answers about the namespace arrive while the layers are packed.
             state = background.submit(read_state, target, namespace)
-            plan = make_plan(collection, namespace, Path(workdir), registry=host)
+            plan = make_plan(collection, namespace, Path(workdir), registry=host, emit=listener)
             options = PublishOptions(
                 force=force, dry_run=dry_run, keep_going=keep_going, concurrency=target.concurrency
             )
@@ -249,7 +260,9 @@ def push_layout(
     from featurepub.publishing.layout_push import push_layout as run
 
     cancel = cancel or Cancellation()
+    listener = serialized(listener)
     target = open_registry(registry, **_interruptible(connection, cancel))
+    _report_retries(target, listener)
     try:
         with cancel.on_cancel(target.abort):
             return run(
