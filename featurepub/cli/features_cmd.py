@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from featurepub.cli.common import EXIT_CODES_HELP, PathArgument, QuietOption, SchemaValidationOption, fail
+from featurepub.cli.common import PathArgument, QuietOption, SchemaValidationOption, VerboseOption, fail
 
 if TYPE_CHECKING:
     from featurepub.errors import Problem
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 VALIDATE_HELP = (
     "Exit codes: 0 all valid (warnings do not count); 2 invalid features or templates: every problem is "
     "listed on stderr (and with --json on stdout)."
+)
+PACKAGE_HELP = (
+    "Exit codes: 0 packaged; 2 invalid features or templates (every problem is listed on stderr), or the "
+    "output folder cannot be written."
 )
 
 
@@ -38,6 +42,7 @@ def validate(
         ),
     ] = False,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check every feature or template under PATH and list all problems at once (nothing is pushed).
 
@@ -55,16 +60,24 @@ def validate(
     if not result.ok:
         fail(FeatureError(list(result.problems), list(result.warnings), subject=result.subject))
     _warn(result.warnings)
-    if not quiet:
-        for feature in result.features:
-            print(f"ok: {feature.id} {feature.version} ({feature.metadata_path})", file=sys.stderr)
+    from featurepub.cli.output import Console
+
+    console = Console(quiet=quiet, verbose=verbose)
+    for feature in result.features:
+        console.info(f"ok: {feature.id} {feature.version} ({feature.metadata_path})")
+        console.debug(f"  publishes to: {', '.join(feature.repository_names)}")
+    schema = "checked" if schema_validation else "reported as warnings (--no-schema-validation)"
+    console.debug(f"{result.kind.count(len(result.features))}; what the spec's JSON schema refuses: {schema}")
 
 
 def package(
     path: PathArgument,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the tarballs and collection file.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Folder for the tarballs and collection file.")
+    ],
     schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write devcontainer-feature-<id>.tgz per feature (devcontainer-template-<id>.tgz per template) and
     devcontainer-collection.json to --output.
@@ -86,6 +99,9 @@ def package(
             if not quiet:
                 print(f"{output / feature.archive_name}  {blob.digest}  {blob.size}", file=sys.stderr)
         (output / COLLECTION_FILE).write_bytes(collection.collection_document())
+        if verbose and not quiet:
+            listed = collection.kind.count(len(collection.features))
+            print(f"{output / COLLECTION_FILE}  (lists {listed})", file=sys.stderr)
     except FeaturepubError as exc:
         fail(exc)
     except OSError as exc:
@@ -94,4 +110,4 @@ def package(
 
 def register(app: typer.Typer) -> None:
     app.command(epilog=VALIDATE_HELP)(validate)
-    app.command(epilog=EXIT_CODES_HELP)(package)
+    app.command(epilog=PACKAGE_HELP)(package)

@@ -42,17 +42,28 @@ def publish(
     path: PathArgument,
     registry: Annotated[
         str,
-        typer.Option("--registry", "-r", help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1]."),
+        typer.Option(
+            "--registry",
+            "-r",
+            metavar="HOST",
+            help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1].",
+        ),
     ] = "ghcr.io",
     namespace: Annotated[
         str | None,
         typer.Option(
-            "--namespace", "-n", help="Repository path the features (or templates) go under, e.g. owner/features."
+            "--namespace",
+            "-n",
+            metavar="NAMESPACE",
+            help="Repository path the features (or templates) go under, e.g. owner/features.",
         ),
     ] = None,
     layout: Annotated[
         Path | None,
-        typer.Option(help="Write an OCI image layout folder instead of pushing to a registry (no server needed)."),
+        typer.Option(
+            metavar="DIR",
+            help="Write an OCI image layout folder instead of pushing to a registry (no server needed).",
+        ),
     ] = None,
     force: ForceOption = False,
     dry_run: DryRunOption = False,
@@ -67,13 +78,16 @@ def publish(
     report_file: ReportOption = None,
     profile: Annotated[
         str | None,
-        typer.Option(help="Registry profile to use (see `featurepub profiles`); default: chosen by host."),
+        typer.Option(
+            metavar="NAME", help="Registry profile to use (see `featurepub profiles`); default: chosen by host."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE",
             help="Config file with per-registry settings; default: ./featurepub.toml, else [tool.featurepub] "
-            "in ./pyproject.toml."
+            "in ./pyproject.toml.",
         ),
     ] = None,
     retries: RetriesOption = DEFAULT_RETRIES,
@@ -130,7 +144,7 @@ def publish(
             )
         )
     except FeaturepubError as exc:
-        fail(exc, quiet, interruptible.exit_code)
+        fail(exc, quiet, interruptible.exit_code, outcome="nothing was published")
     # The report file first: after Ctrl-C the reader of stdout may be gone already.
     if report_file is not None:
         report_file.write_text(json.dumps(report.summary_json(), indent=2) + "\n", encoding="utf-8")
