@@ -68,8 +68,9 @@ class Console:
         self.verbose = verbose
         self.stream = stream or sys.stderr
         self.color = wants_color(self.stream) if color is None else color
-        # Bars only where a line can be redrawn: a terminal, never a CI log or a pipe.
-        drawn = (is_terminal(self.stream) and not quiet) if progress is None else progress
+        # Bars only where a line can be redrawn: a terminal that moves its cursor, never a CI log or a pipe.
+        redraws = is_terminal(self.stream) and os.environ.get("TERM") != "dumb"
+        drawn = (redraws and not quiet) if progress is None else progress
         self._transfers = bars.Transfers(self.stream, bars=drawn, color=self.color, say=self.info)
         self._failures: list[tuple[str, FeaturepubError]] = []  # (subject, error), in the order they came
 

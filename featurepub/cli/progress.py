@@ -13,6 +13,7 @@ drawn, and whatever is printed then goes above the bars (cli/output.py does that
 
 from __future__ import annotations
 
+import atexit
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
@@ -163,6 +164,7 @@ class _Shown:
     """The bars on this process's terminal, while there are any."""
 
     bars: Bars | None = None
+    stopped_at_exit = False
 
 
 _SHOWN = _Shown()
@@ -210,6 +212,9 @@ class Transfers:
         if self._bars:
             if _SHOWN.bars is None:
                 _SHOWN.bars = Bars(self._stream, self._color)
+                if not _SHOWN.stopped_at_exit:
+                    atexit.register(stop)  # whatever ends the process, the cursor comes back
+                    _SHOWN.stopped_at_exit = True
             label = subject if verb == "upload" else f"{subject} (packing)"
             transfer.task = _SHOWN.bars.add(label, total)
         else:
