@@ -16,10 +16,12 @@ from __future__ import annotations
 import atexit
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from rich.progress import TaskID
 
 MIB = 1024 * 1024
 # Anything smaller is done before a bar could be read: an upload that takes a second on a slow
@@ -129,22 +131,22 @@ class Bars:
         )
         self._progress.start()
 
-    def add(self, label: str, total: int) -> Any:
+    def add(self, label: str, total: int) -> TaskID:
         return self._progress.add_task(label, total=total)
 
-    def advance(self, task: Any, size: int) -> None:
+    def advance(self, task: TaskID, size: int) -> None:
         self._progress.advance(task, size)
 
-    def reset(self, task: Any) -> None:
+    def reset(self, task: TaskID) -> None:
         self._progress.reset(task)
 
-    def finish(self, task: Any, total: int) -> None:
+    def finish(self, task: TaskID, total: int) -> None:
         """Show the bar at its total, then take it away."""
         self._progress.update(task, completed=total)
         self._progress.refresh()
         self.drop(task)
 
-    def drop(self, task: Any) -> None:
+    def drop(self, task: TaskID) -> None:
         self._progress.remove_task(task)
         self._progress.refresh()  # or the next line printed above the bars redraws this one once more
 
@@ -190,7 +192,7 @@ class _Transfer:
     started: float = field(default_factory=time.monotonic)
     done: int = 0
     said: float = field(default_factory=time.monotonic)  # when the last plain line was printed
-    task: Any = None  # its bar, on a terminal
+    task: TaskID | None = None  # its bar, on a terminal
 
 
 class Transfers:
