@@ -170,7 +170,7 @@ class _Run:
             result.status = Status.FAILED
             result.error = str(exc)
             result.error_exit_code = exc.exit_code
-            self.emit(Event(EventKind.FAILED, subject, repository, str(exc)))
+            self.emit(Event(EventKind.FAILED, subject, repository, str(exc), error=exc))
         return result
 
     def _publish_repository(
