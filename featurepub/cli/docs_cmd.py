@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from featurepub.cli.common import CURRENT_FOLDER, PathArgument, QuietOption, fail
+from featurepub.cli.common import CURRENT_FOLDER, PathArgument, QuietOption, SchemaValidationOption, fail
 
 DOCS_EXIT_CODES_HELP = (
     "Exit codes: 0 written (or already up to date); 1 with --check, some README.md is out of date; "
@@ -31,6 +31,7 @@ def docs(
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 when a README.md would change (for CI).")
     ] = False,
+    schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
 ) -> None:
     """Write README.md in each feature or template folder from its metadata, like the reference action's
@@ -47,7 +48,9 @@ def docs(
 
     console = Console(quiet=quiet)
     try:
-        result = generate_docs(path, registry=registry, namespace=namespace, check=check)
+        result = generate_docs(
+            path, registry=registry, namespace=namespace, check=check, schema_validation=schema_validation
+        )
     except FeaturepubError as exc:
         fail(exc)
     except OSError as exc:
