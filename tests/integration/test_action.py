@@ -26,9 +26,11 @@ from tests.conftest import ROOT, copy_samples
 from tests.integration.conftest import Accounts
 from tests.support import consumers
 from tests.support.actions import ActionRun, parse_output_file, python3_on_path, run_composite
+from tests.support.connectproxy import ConnectProxy
 from tests.support.proxy import RegistryProxy
 from tests.support.publishing import registry_tags, tag_digest
 from tests.support.registry import RegistryServer
+from tests.support.secure import Secure, token_digest
 from tests.support.templates import SAMPLE_TEMPLATE_IDS, copy_sample_templates
 
 FEATURE_IDS = ["common-utils", "deprecated-tool", "hello-cli", "node-tool", "shell-prompt"]
@@ -91,7 +93,13 @@ def templates_repo(tmp_path: Path) -> Path:
 
 
 def run_action(
-    workspace: Path, tmp_path: Path, inputs: dict[str, str], env: dict[str, str] | None = None
+    workspace: Path,
+    tmp_path: Path,
+    inputs: dict[str, str],
+    env: dict[str, str] | None = None,
+    *,
+    actor: str = "octocat",
+    repository: str = REPOSITORY,
 ) -> ActionRun:
     # The runner's python3 is the one that has featurepub (install: "false" uses python3 from PATH).
     bin_dir = tmp_path / "bin"
@@ -104,9 +112,9 @@ def run_action(
         workspace=workspace,
         runner_temp=runner_temp,
         github={
-            "repository": REPOSITORY,
+            "repository": repository,
             "sha": git(workspace, "rev-parse", "HEAD"),
-            "actor": "octocat",
+            "actor": actor,
             "token": "",
         },
         env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **(env or {})},
@@ -362,7 +370,10 @@ def test_validation_errors_are_annotated_at_their_line(
     assert errors[0].startswith(f"::error file=src/node-tool/devcontainer-feature.json,line={version_line}::")
     assert "leading 'v'" in errors[0]
     assert errors[1].startswith(f"::error file=src/node-tool/devcontainer-feature.json,line={default_line}::")
-    assert "options.installYarn.default" in errors[1]
+    assert (
+        "options.installYarn.default" in errors[1]
+        and "disable-schema-validation: 'true' publishes it anyway" in errors[1]
+    )
     top = summary_top(run)
     assert "- Nothing was published: the features at `./src` have 2 problems:" in top
     assert f"`src/node-tool/devcontainer-feature.json:{version_line}`: version 'v0.3.0'" in top
@@ -436,6 +447,58 @@ def test_a_credential_failure_is_one_error_with_the_ci_fix(
     assert not [r for r in catalog["repositories"] if r.startswith("octo-org/my-features")]
 
 
+def test_the_release_workflow_as_it_is_on_ghcr_io(
+    features_repo: Path, tmp_path: Path, secure: Secure, accounts: Accounts, namespace: str
+) -> None:
+    """No input changed: ghcr.io is the tests' token registry behind a CONNECT proxy (its certificate names
+    ghcr.io, its CA is trusted through SSL_CERT_FILE), and the GITHUB_TOKEN the workflow sets is the credential."""
+    with_, _ = workflow_step("release-features.yml")
+    repository = "Octo-Org/" + namespace.replace("/", "-")  # the default namespace, unique to this test
+    proxy = ConnectProxy({"ghcr.io:443": ("127.0.0.1", secure.token.port)}).start()
+    network = {"HTTPS_PROXY": proxy.url, "NO_PROXY": "localhost", "SSL_CERT_FILE": str(secure.pki.ca_file)}
+    try:
+        # A token ghcr.io refuses: one error, saying what fixes it in a workflow.
+        refused = run_action(
+            features_repo,
+            tmp_path,
+            with_,
+            env={**network, "GITHUB_TOKEN": "ghs_revoked"},
+            actor=accounts.github_actor,
+            repository=repository,
+        )
+        run = run_action(
+            features_repo,
+            tmp_path,
+            with_,
+            env={**network, "GITHUB_TOKEN": accounts.github_token},
+            actor=accounts.github_actor,
+            repository=repository,
+        )
+    finally:
+        proxy.stop()
+    assert refused.code == 3, refused.stdout + refused.stderr
+    (error,) = annotations(refused, "error")
+    assert error.startswith("::error::ghcr.io refused this run's push: ")
+    assert (
+        "(common-utils, deprecated-tool, hello-cli, node-tool); the registry refused the credentials from "
+        in error
+    )
+    assert "GITHUB_TOKEN. In CI: give the job `permissions: packages: write`" in error
+    assert "docker/login-action" in error
+    assert "featurepub login" not in error and "ghs_revoked" not in refused.stdout + refused.summary
+    assert "permissions: packages: write" in summary_top(refused)
+    assert outputs(refused)["published"] == []
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert set(proxy.connects) == {"CONNECT ghcr.io:443"} and proxy.refused == []
+    out = outputs(run)
+    assert sorted(out["published"]) == FEATURE_IDS
+    ns = repository.lower()
+    assert out["digests"] == {fid: token_digest(secure, f"{ns}/{fid}", v) for fid, v in VERSIONS.items()}
+    assert sorted(out["git-tags"]) == sorted(f"feature_{fid}_{v}" for fid, v in VERSIONS.items())
+    assert f"**Everything is published:** 5 features at `ghcr.io/{ns}` (5 published" in summary_top(run)
+
+
 def test_dry_run_and_the_lowercased_default_namespace(
     features_repo: Path, tmp_path: Path, registry: RegistryServer
 ) -> None:
@@ -454,7 +517,15 @@ def test_dry_run_and_the_lowercased_default_namespace(
     assert report["namespace"] == "octo-org/my-features"
     assert {f["status"] for f in report["features"].values()} == {"planned"}
     assert outputs(run)["digests"] == {} and outputs(run)["git-tags"] == []
-    assert "Dry run: nothing was pushed." in run.summary
+    assert (
+        summary_top(run)
+        .strip()
+        .endswith(
+            "**Dry run: nothing was pushed.** 5 features at `"
+            + registry.host
+            + "/octo-org/my-features` (5 to publish, 0 already there)."
+        )
+    )
     assert registry_tags(registry.url, "octo-org/my-features/common-utils") == []
 
 
@@ -529,23 +600,12 @@ def test_every_input_of_devcontainers_action_with_its_default() -> None:
             assert step_env[f"INPUT_{name.upper().replace('-', '_')}"] == f"${{{{ inputs.{name} }}}}"
 
 
-def test_github_token_is_offered_for_ghcr_only_when_nothing_else_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_github_token_is_offered_for_ghcr_only() -> None:
     from featurepub.cli.action.process import credentials_env
 
-    env = {"GITHUB_ACTOR": "octocat"}
-    offered = credentials_env("ghcr.io", "ghs_token", env)
-    assert offered["GITHUB_TOKEN"] == "ghs_token"
-    assert offered["DEVCONTAINERS_OCI_AUTH"] == "ghcr.io|octocat|ghs_token"
-    # Credentials the user configured (docker/login-action writes the Docker config) win.
-    config = tmp_path / "docker-config"
-    config.mkdir()
-    (config / "config.json").write_text(json.dumps({"auths": {"ghcr.io": {"auth": "dXNlcjpwYXQ="}}}))
-    monkeypatch.setenv("DOCKER_CONFIG", str(config))
-    assert "DEVCONTAINERS_OCI_AUTH" not in credentials_env("ghcr.io", "ghs_token", env)
-    # Other registries never get the GitHub token.
-    assert credentials_env("registry.example.com", "ghs_token", env) == {}
+    assert credentials_env("ghcr.io", "ghs_token") == {"GITHUB_TOKEN": "ghs_token"}
+    assert credentials_env("ghcr.io", "") == {}
+    assert credentials_env("registry.example.com", "ghs_token") == {}  # never sent elsewhere
 
 
 def test_the_workflows_github_token_wins_over_the_inputs_default() -> None:

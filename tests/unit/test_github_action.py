@@ -159,6 +159,9 @@ def test_credential_failures_say_what_fixes_them_in_ci() -> None:
         "HTTP 401", "the registry refused the credentials from x; ECR ... | featurepub login --username AWS", 3
     )
     assert "featurepub login" not in ecr.message("1.dkr.ecr.eu-west-1.amazonaws.com")
+    denied = Cause("HTTP 403 (Forbidden)", "ghcr.io refused the push: give `permissions: packages: write`; x", 3)
+    assert denied.message("ghcr.io").count("packages: write") == 1
+    assert denied.message("ghcr.io").startswith("ghcr.io refused this run's push: HTTP 403 (Forbidden). In CI: ")
     registry = Cause("HTTP 500 (Internal Server Error)", "the registry failed", 4, ["a", "b"])
     assert (
         registry.message("r.example") == "r.example: HTTP 500 (Internal Server Error) (a, b) (the registry failed)"

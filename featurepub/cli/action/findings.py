@@ -47,7 +47,7 @@ def annotate_validation(result: dict[str, Any], runner: Runner) -> list[Located]
         file = Path(str(problem.get("file", "")))
         message = str(problem.get("message", ""))
         line = problem_line(file, str(problem.get("field") or ""), message)
-        why = problem.get("why")
+        why = str(problem.get("why") or "").replace("--no-schema-validation", "disable-schema-validation: 'true'")
         text = f"{message} ({why})" if why else message
         runner.annotate(level, text, file=file, line=line)
         located.append(Located(level, runner.repo_path(file), line, text))
@@ -72,11 +72,14 @@ class Cause:
         return f"{where}{self.cause}{stopped}" + (f" ({self.hint})" if self.hint else "")
 
     def _credentials_why(self, registry: str) -> str:
-        # featurepub's hint is for a terminal (`featurepub login`); keep only what it says happened.
-        said = self.hint.split("; ")[0] if self.hint and registry != GITHUB_REGISTRY else ""
-        if not said or said.startswith("no credentials found"):
+        # What featurepub's hint says happened, without its advice for a terminal (`featurepub login`) or
+        # for ghcr.io in Actions (the fix below says it).
+        said = self.hint.split("; ")[0] if self.hint else ""
+        if said.startswith("no credentials found"):
             said = "no credentials for it were set up"
-        return f"; {said}. In CI: {ci_credentials_fix(registry)}"
+        elif "featurepub login" in said or "packages: write" in said:
+            said = ""
+        return (f"; {said}" if said else "") + f". In CI: {ci_credentials_fix(registry)}"
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,9 @@ def unbumped(report: dict[str, Any], paths: dict[str, str], kind: str, runner: R
     for item_id, entry in entries(report).items():
         if entry.get("status") != "skipped":
             continue
-        primary = (entry.get("repositories") or [{}])[0]
-        difference = difference_of(str(primary.get("note") or ""))
+        repositories = entry.get("repositories") or []
+        skipped: dict[str, Any] = next((r for r in repositories if r.get("status") == "skipped"), {})
+        difference = difference_of(str(skipped.get("note") or ""))
         folder = Path(paths.get(item_id, ""))
         metadata = folder / METADATA_FILE.get(kind, "devcontainer-feature.json")
         line = problem_line(metadata, "version", "") if paths.get(item_id) else None

@@ -102,7 +102,7 @@ def _publish_all(inputs: Inputs, work: Plan, runner: Runner, env: dict[str, str]
             stopped = "the " + outcome.publications[-1].job.label + "' publish failed first"
             outcome.publications.append(Publication(job, not_run=f"{stopped} (keep-going: 'true' goes on)"))
             continue
-        publication = _publish(job, inputs, runner, {**env, **credentials_env(job.registry, inputs.token, env)})
+        publication = _publish(job, inputs, runner, {**env, **credentials_env(job.registry, inputs.token)})
         validation = next((v for v in outcome.validations if v.job == job), None)
         if publication.report is not None:
             paths = validation.paths if validation else {}

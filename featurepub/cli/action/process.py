@@ -3,7 +3,6 @@ gets for ghcr.io in a workflow."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -57,32 +56,7 @@ def child_env(env: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def credentials_env(registry: str, token: str, env: Mapping[str, str]) -> dict[str, str]:
-    """GITHUB_TOKEN for ghcr.io, unless the credential chain already has ghcr.io credentials.
-
-    The token is offered the way the reference CLI reads credentials, as a last resort: when
-    DEVCONTAINERS_OCI_AUTH, the Docker config (e.g. docker/login-action) or another source of
-    the chain knows ghcr.io, that wins.
-    """
-    extra: dict[str, str] = {}
-    if registry != GITHUB_REGISTRY or not token:
-        return extra
-    extra["GITHUB_TOKEN"] = token
-    from featurepub.credentials.chain import default_chain
-
-    saved = {k: os.environ.get(k) for k in ("GITHUB_TOKEN", "GH_TOKEN")}
-    try:
-        # Ask the chain without the token in sight: does any other source know ghcr.io?
-        for key in saved:
-            os.environ.pop(key, None)
-        known = default_chain().resolve(GITHUB_REGISTRY)
-    finally:
-        for key, value in saved.items():
-            if value is not None:
-                os.environ[key] = value
-    if known is None:
-        actor = env.get("GITHUB_ACTOR") or "x-access-token"
-        entry = f"{GITHUB_REGISTRY}|{actor}|{token}"
-        current = env.get("DEVCONTAINERS_OCI_AUTH", "")
-        extra["DEVCONTAINERS_OCI_AUTH"] = f"{current},{entry}" if current else entry
-    return extra
+def credentials_env(registry: str, token: str) -> dict[str, str]:
+    """GITHUB_TOKEN for ghcr.io: the last source featurepub's credential chain asks, as with the reference
+    CLI, so credentials set up otherwise (DEVCONTAINERS_OCI_AUTH, docker/login-action's Docker config) win."""
+    return {"GITHUB_TOKEN": token} if registry == GITHUB_REGISTRY and token else {}

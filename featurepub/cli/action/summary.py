@@ -38,8 +38,9 @@ def not_published(outcome: Outcome) -> list[str]:
             continue
         errors = [p for p in validation.problems if p.level == "error"]
         what = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}" if errors else "a problem"
+        have = "has" if validation.job.label == "collection" else "have"
         lines.append(
-            f"- Nothing was published: the {validation.job.label} at `{validation.job.path}` have {what}:"
+            f"- Nothing was published: the {validation.job.label} at `{validation.job.path}` {have} {what}:"
         )
         lines += [f"  - {problem}" for problem in errors[:_MAX_LISTED]]
         lines += [f"  - {cause.cause}" + (f" ({cause.hint})" if cause.hint else "") for cause in validation.causes]
@@ -90,8 +91,6 @@ def render(outcome: Outcome) -> str:
             "are all 'false' (as with devcontainers/action, nothing is published by default).",
             "",
         ]
-    if outcome.dry_run and outcome.publications:
-        out += ["Dry run: nothing was pushed.", ""]
     for validation in outcome.validations:
         if validation.ok and not outcome.publications:
             kind = validation.kind + "s" if validation.kind else "items"
@@ -122,12 +121,13 @@ def _all_in_place(outcome: Outcome) -> str:
         report = publication.report or {}
         statuses = [e.get("status") for e in entries(report).values()]
         kind = f"{publication.kind}s" if len(statuses) != 1 else publication.kind
-        verb = "would publish" if report.get("dryRun") else "published"
+        verb = "to publish" if report.get("dryRun") else "published"
         new, there = statuses.count("published") + statuses.count("planned"), statuses.count("unchanged")
         parts.append(
             f"{len(statuses)} {kind} at `{publication.job.location}` ({new} {verb}, {there} already there)"
         )
-    return "**Everything is published:** " + "; ".join(parts) + "."
+    heading = "**Dry run: nothing was pushed.**" if outcome.dry_run else "**Everything is published:**"
+    return f"{heading} " + "; ".join(parts) + "."
 
 
 def _note(repository: dict[str, Any]) -> str:
