@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from featurepub.cli.common import CURRENT_FOLDER, PathArgument, QuietOption, VerboseOption, fail
+from featurepub.cli.common import (
+    CURRENT_FOLDER,
+    PathArgument,
+    QuietOption,
+    SchemaValidationOption,
+    VerboseOption,
+    fail,
+)
 
 DOCS_EXIT_CODES_HELP = (
     "Exit codes: 0 written (or already up to date); 1 with --check, some README.md is out of date; "
@@ -32,6 +39,7 @@ def docs(
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 when a README.md would change (for CI).")
     ] = False,
+    schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -49,7 +57,9 @@ def docs(
 
     console = Console(quiet=quiet, verbose=verbose)
     try:
-        result = generate_docs(path, registry=registry, namespace=namespace, check=check)
+        result = generate_docs(
+            path, registry=registry, namespace=namespace, check=check, schema_validation=schema_validation
+        )
     except FeaturepubError as exc:
         fail(exc)
     except OSError as exc:

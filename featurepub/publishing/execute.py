@@ -40,7 +40,7 @@ from functools import partial
 from typing import Any
 
 from featurepub.cancel import Cancellation
-from featurepub.errors import EXIT_INCOMPLETE, ContentError, FeaturepubError, Interrupted
+from featurepub.errors import EXIT_INCOMPLETE, ContentError, FeaturepubError, Interrupted, RegistryError
 from featurepub.oci.document import load_object
 from featurepub.oci.manifest import Manifest
 from featurepub.publishing.collection_merge import UnreadableCollection, merge_collection, same_entries
@@ -170,6 +170,8 @@ class _Run:
             result.status = Status.FAILED
             result.error = str(exc)
             result.error_exit_code = exc.exit_code
+            result.error_cause = exc.reason if isinstance(exc, RegistryError) else exc.message
+            result.error_hint = exc.hint
             self.emit(Event(EventKind.FAILED, subject, repository, str(exc), error=exc))
         return result
 

@@ -161,4 +161,4 @@ def test_readme_action_workflow(work: Path, tmp_path: Path, registry: RegistrySe
     digests = json.loads(run.outputs["digests"])
     assert tag_digest(registry.url, f"{namespace}/hello-cli", "2.0.1") == digests["hello-cli"]
     assert "| `hello-cli` | 2.0.1 |" in run.summary
-    assert (work / "sample-features" / "src" / "hello-cli" / "README.md").is_file()  # generate-docs: "true"
+    assert "hello-cli" in json.loads(run.outputs["published"])  # publish-features: "true"
