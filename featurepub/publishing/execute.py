@@ -228,6 +228,11 @@ class _Run:
                 self._complete_floating_tags(subject, comparison.manifest, version, result, elsewhere=True)
             else:
                 self._unchanged(subject, version, result, f"{version}: {PACKED_ELSEWHERE}")
+            if comparison.documentation:
+                result.note = (
+                    f"{result.note}; only documentation no consumer reads differs "
+                    f"({'; '.join(comparison.documentation)}): left as published"
+                )
             return
         result.status = Status.SKIPPED
         result.tags = [TagResult(version, Status.SKIPPED)]
