@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,10 +32,6 @@ from featurepub.cli.common import (
 if TYPE_CHECKING:
     from featurepub.cli.output import Console
     from featurepub.readback.results import InspectResult, TagsResult
-    from featurepub.reference import Reference
-    from featurepub.registry.client import RegistryClient
-
-T = TypeVar("T")
 
 READ_EXIT_CODES_HELP = (
     "Exit codes: 0 read; 1 no such repository, tag or digest; 2 invalid reference or option; "
@@ -196,19 +191,19 @@ def inspect(
     Asks for every manifest kind (OCI and Docker, image and index); a tag on an index is resolved to one
     platform's manifest. Artifacts with a zero-byte config (reference CLI before 0.63.0) read fine.
     """
+    from featurepub.api import inspect as run
     from featurepub.cli.output import Console
-    from featurepub.readback.inspection import inspect as run
+    from featurepub.errors import FeaturepubError
 
     console = Console(quiet=quiet, verbose=verbose)
-    result = _read(
-        reference,
-        lambda ref, client: run(ref, client, platform=platform),
-        console,
-        lambda: (
-            connection_keywords(insecure, username, password_stdin, ca_file)
-            | network_keywords(retries, retry_time, timeout, connect_timeout)
-        ),
-    )
+    try:
+        connection = connection_keywords(insecure, username, password_stdin, ca_file)
+        network = network_keywords(retries, retry_time, timeout, connect_timeout)
+        result = run(
+            reference, platform=platform, listener=console.event, log=console.request_log, **network, **connection
+        )
+    except FeaturepubError as exc:
+        fail(exc, quiet)
     if json_output:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -249,19 +244,19 @@ def tags(
     --json prints {"publishedTags": [...]} in the registry's order, like `devcontainer features info tags`;
     unlike it, REF's own tag need not exist.
     """
+    from featurepub.api import list_tags
     from featurepub.cli.output import Console
-    from featurepub.readback.tags import list_tags
+    from featurepub.errors import FeaturepubError
 
     console = Console(quiet=quiet, verbose=verbose)
-    result = _read(
-        reference,
-        lambda ref, client: list_tags(ref, client, digests=digests),
-        console,
-        lambda: (
-            connection_keywords(insecure, username, password_stdin, ca_file)
-            | network_keywords(retries, retry_time, timeout, connect_timeout)
-        ),
-    )
+    try:
+        connection = connection_keywords(insecure, username, password_stdin, ca_file)
+        network = network_keywords(retries, retry_time, timeout, connect_timeout)
+        result = list_tags(
+            reference, digests=digests, listener=console.event, log=console.request_log, **network, **connection
+        )
+    except FeaturepubError as exc:
+        fail(exc, quiet)
     if json_output:
         print(json.dumps(result.to_json(), indent=2))
         return
@@ -270,37 +265,6 @@ def tags(
         print(text)
     else:
         console.info(f"{result.reference}: no tags")
-
-
-def _read(
-    reference: str,
-    read: Callable[[Reference, RegistryClient], T],
-    console: Console,
-    options: Callable[[], dict[str, Any]],
-) -> T:
-    """`read` REF from its registry, with the connection `options` (built here: reading a password can
-    fail too), saying each retry on `console` as `publish` does. Any error ends the command in one line.
-
-    The library's `inspect` and `list_tags` report no retries; this opens the registry as they do and
-    hooks its client's retries to the console."""
-    from featurepub.api import open_registry
-    from featurepub.errors import FeaturepubError
-    from featurepub.publishing.events import retry_events
-    from featurepub.readback.manifests import parse_reference
-
-    try:
-        ref = parse_reference(reference)
-        target = open_registry(
-            ref.registry, push=False, repository=ref.repository, log=console.request_log, **options()
-        )
-        client = target.client
-        client.on_retry = retry_events(console.event, {}, client.retry.max_attempts)
-        try:
-            return read(ref, client)
-        finally:
-            target.close()
-    except FeaturepubError as exc:
-        fail(exc, console.quiet)
 
 
 def _stdout() -> Any:
