@@ -328,26 +328,38 @@ def push_layout(
         target.close()
 
 
-def inspect(reference: str, *, platform: str | None = None, **connection: Unpack[Connection]) -> InspectResult:
-    """Read the manifest behind `reference` (an index resolved to `platform`), its metadata and tags."""
+def inspect(
+    reference: str,
+    *,
+    platform: str | None = None,
+    listener: Listener = ignore,
+    **connection: Unpack[Connection],
+) -> InspectResult:
+    """Read the manifest behind `reference` (an index resolved to `platform`), its metadata and tags.
+    Each retry of a request reaches `listener` as a RETRY event."""
     from featurepub.readback.inspection import inspect as run
     from featurepub.readback.manifests import parse_reference
 
     ref = parse_reference(reference)
     target = open_registry(ref.registry, push=False, repository=ref.repository, **connection)
+    _report_retries(target, listener)
     try:
         return run(ref, target.client, platform=platform)
     finally:
         target.close()
 
 
-def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Connection]) -> TagsResult:
-    """Every tag of the reference's repository, optionally with the digest each points at."""
+def list_tags(
+    reference: str, *, digests: bool = False, listener: Listener = ignore, **connection: Unpack[Connection]
+) -> TagsResult:
+    """Every tag of the reference's repository, optionally with the digest each points at. Each retry
+    of a request reaches `listener` as a RETRY event."""
     from featurepub.readback.manifests import parse_reference
     from featurepub.readback.tags import list_tags as run
 
     ref = parse_reference(reference)
     target = open_registry(ref.registry, push=False, repository=ref.repository, **connection)
+    _report_retries(target, listener)
     try:
         return run(ref, target.client, digests=digests)
     finally:

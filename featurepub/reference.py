@@ -33,6 +33,11 @@ _SHA256 = re.compile(r"sha256:[a-f0-9]{64}")
 _HOSTNAME = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
 )
+# RFC 1035 2.3.4 and RFC 1123 2.1: a label is at most 63 octets, a name at most 253 characters (255
+# octets on the wire). Longer hosts cannot be resolved; caught here, they are invalid input (exit 2)
+# rather than a failed request (exit 4).
+MAX_LABEL_LENGTH = 63
+MAX_HOST_LENGTH = 253
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
 _EXAMPLE = {"namespace": "features", "repository": "features/my-feature"}
@@ -101,9 +106,22 @@ def parse_registry(value: str) -> str:
     host, port = _split_port(raw)
     if not (_HOSTNAME.fullmatch(host) or _IPV6.fullmatch(host)):
         raise InvalidReferenceError(f"registry {value!r} is not a valid host name")
+    if problem := _host_length_problem(host):
+        raise InvalidReferenceError(f"registry {value!r} is not a valid host name: {problem}")
     if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise InvalidReferenceError(f"registry {value!r} has an invalid port {port!r}")
     return raw.lower()
+
+
+def _host_length_problem(host: str) -> str | None:
+    """Why a host name is too long for DNS (None when it is not)."""
+    if len(host) > MAX_HOST_LENGTH:
+        return f"it is {len(host)} characters, over the {MAX_HOST_LENGTH} a DNS name may have"
+    label = max(host.split("."), key=len)
+    if len(label) > MAX_LABEL_LENGTH:
+        size = len(label)
+        return f"its label {label[:8]}... is {size} characters, over the {MAX_LABEL_LENGTH} a DNS label may have"
+    return None
 
 
 def parse_registry_location(value: str) -> tuple[str, str]:

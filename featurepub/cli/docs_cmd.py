@@ -61,7 +61,8 @@ def docs(
             path, registry=registry, namespace=namespace, check=check, schema_validation=schema_validation
         )
     except FeaturepubError as exc:
-        fail(exc)
+        # Invalid metadata stops the run before any file is compared or written.
+        fail(exc, outcome=f"no README.md was {'checked' if check else 'written'}")
     except OSError as exc:
         fail(InputError(f"cannot write README.md: {exc.strerror or exc}"))
     for file in result.files:

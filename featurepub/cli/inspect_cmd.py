@@ -199,7 +199,9 @@ def inspect(
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file)
         network = network_keywords(retries, retry_time, timeout, connect_timeout)
-        result = run(reference, platform=platform, log=console.request_log, **network, **connection)
+        result = run(
+            reference, platform=platform, listener=console.event, log=console.request_log, **network, **connection
+        )
     except FeaturepubError as exc:
         fail(exc, quiet)
     if json_output:
@@ -250,7 +252,9 @@ def tags(
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file)
         network = network_keywords(retries, retry_time, timeout, connect_timeout)
-        result = list_tags(reference, digests=digests, log=console.request_log, **network, **connection)
+        result = list_tags(
+            reference, digests=digests, listener=console.event, log=console.request_log, **network, **connection
+        )
     except FeaturepubError as exc:
         fail(exc, quiet)
     if json_output:

@@ -71,6 +71,11 @@ def test_docs_refuse_invalid_features(collection: Path) -> None:
     assert run.code == 2
     assert "install.sh" in run.stderr
     assert not (collection / "src" / "common-utils" / "README.md").exists()
+    # The count line says what docs did not do (publish's says "nothing was published").
+    assert run.stderr.splitlines()[-1] == "error: 1 problem found in the features; no README.md was written"
+    check = featurepub("docs", collection, "-n", "my-org/features", "--check")
+    assert check.code == 2
+    assert check.stderr.splitlines()[-1] == "error: 1 problem found in the features; no README.md was checked"
 
 
 def test_docs_list_a_dependency_given_as_a_version_string(collection: Path) -> None:

@@ -276,3 +276,28 @@ def test_the_library_warns_through_the_listener_and_publishes(tmp_path: Path) ->
     assert "'azure-cli' is a short id (consumers read it as ghcr.io/devcontainers/features/azure-cli:1" in (
         warnings[0].detail
     )
+
+
+def test_a_registry_host_too_long_for_dns_is_invalid_input(tmp_path: Path) -> None:
+    # RFC 1035 2.3.4 / RFC 1123 2.1: labels of at most 63 characters, names of at most 253. Such a host
+    # used to get as far as the first request, and exit 4 as if the registry were down.
+    root = tmp_path / "collection"
+    feature(root)
+    label = "a" * 64
+    too_long = ".".join(["b" * 63] * 4)  # 255 characters, every label allowed
+    for host, why in [
+        (f"{label}.example.com", "its label aaaaaaaa... is 64 characters, over the 63 a DNS label may have"),
+        (f"{too_long}:5000", "it is 255 characters, over the 253 a DNS name may have"),
+    ]:
+        runs = {
+            "publish --dry-run": cli("publish", root, "-r", host, "-n", "ns", "--dry-run", "--retries", "0"),
+            "publish -r host/path": cli("publish", root, "-r", f"{host}/feed", "-n", "ns", "--dry-run"),
+            "inspect": cli("inspect", f"{host}/ns/feat:1", "--retries", "0"),
+            "tags": cli("tags", f"{host}/ns/feat", "--retries", "0"),
+        }
+        for command, run in runs.items():
+            assert run.code == 2, (command, run.stderr)
+            assert run.stderr.splitlines() == [f"error: registry {host!r} is not a valid host name: {why}"], (
+                command,
+                run.stderr,
+            )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from featurepub.oci import mediatypes
+from tests.integration.test_terminal_errors import RETRY_LINE, Unavailable
 from tests.support import consumers
 from tests.support.proxy import ProxyRequest, ProxyResponse, RegistryProxy, Rule
 from tests.support.publishing import featurepub
@@ -283,6 +285,31 @@ def test_tags_reads_every_page_and_needs_no_latest(
     lines = people.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["2.0.0-rc.1", "1.10.0", "1.2.0", "1.1.0", "1.0.0"]
     assert all(line.split()[1].startswith("sha256:") for line in lines)
+
+
+def test_inspect_and_tags_say_when_they_retry(
+    registry: RegistryServer, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
+    """One line per retry, as `publish` prints it: what, why, when the next try comes (-q: none)."""
+    repo = f"{namespace}/flaky"
+    push_manifest(registry, repo, "1.0.0", feature_manifest(registry, repo, {"id": "flaky", "version": "1.0.0"}))
+    commands = {
+        "inspect": ("GET", re.compile(r"/flaky/manifests/1\.0\.0$"), "GET manifest 1.0.0"),
+        "tags": ("GET", re.compile(r"/flaky/tags/list"), "list tags"),
+    }
+    for command, (method, path, operation) in commands.items():
+        proxy = make_proxy(Unavailable(method, path))
+        run = featurepub(command, f"{proxy.host}/{repo}:1.0.0", "--json")
+        assert run.code == 0, run.stderr
+        retries = [m for m in map(RETRY_LINE.fullmatch, run.stderr.splitlines()) if m]
+        assert len(retries) == 1, (command, run.stderr)
+        retry = retries[0]
+        assert (retry["subject"], retry["repository"], retry["operation"]) == ("flaky", repo, operation)
+        assert (retry["reason"], retry["wait"], retry["attempt"]) == ("HTTP 503 (Retry-After 1 s)", "1.0", "2")
+        assert "1.0.0" in run.stdout  # the answer after the retry, on stdout
+        quiet = featurepub(command, f"{make_proxy(Unavailable(method, path)).host}/{repo}:1.0.0", "-q")
+        assert quiet.code == 0, quiet.stderr
+        assert quiet.stderr == ""
 
 
 def test_missing_reference_exits_1(registry: RegistryServer, namespace: str) -> None:

@@ -137,6 +137,27 @@ def test_the_library_reports_retries_as_events(
     assert failed == []
 
 
+def test_the_library_reads_back_and_reports_retries_as_events(
+    tmp_path: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
+    root = small_features(tmp_path, "alpha")
+    assert featurepub.publish(root, registry=make_proxy().host, namespace=namespace).ok
+    proxy = make_proxy(
+        Unavailable("GET", re.compile(r"/alpha/manifests/1\.0\.0$")),
+        Unavailable("GET", re.compile(r"/alpha/tags/list")),
+    )
+    events: list[Event] = []
+    info = featurepub.inspect(f"{proxy.host}/{namespace}/alpha:1.0.0", listener=events.append)
+    tags = featurepub.list_tags(f"{proxy.host}/{namespace}/alpha", listener=events.append)
+    assert info.metadata is not None and info.metadata["id"] == "alpha"
+    assert sorted(tags.tags) == ["1", "1.0", "1.0.0", "latest"]
+    retries = [(e.kind, e.subject, e.repository, e.retry and e.retry.operation) for e in events]
+    assert retries == [
+        (EventKind.RETRY, "alpha", f"{namespace}/alpha", "GET manifest 1.0.0"),
+        (EventKind.RETRY, "alpha", f"{namespace}/alpha", "list tags"),
+    ]
+
+
 def test_credentials_refused_everywhere_is_one_error_line(
     tmp_path: Path, plain_basic: RegistryServer, accounts: Accounts, namespace: str
 ) -> None:

@@ -183,6 +183,38 @@ def test_registry_with_bad_host(value: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ("a" * 64 + ".example.com", "a" * 64),
+        ("registry." + "b" * 64 + ":5000", "b" * 64),
+        ("c" * 64, "c" * 64),
+    ],
+)
+def test_registry_with_a_label_over_63_characters(value: str, label: str) -> None:
+    # RFC 1035 2.3.4 and RFC 1123 2.1: a label is at most 63 octets. Such a host used to fail only on
+    # the first request (exit 4), as if the registry were unreachable.
+    with pytest.raises(InvalidReferenceError) as info:
+        parse_registry(value)
+    assert info.value.message == (
+        f"registry {value!r} is not a valid host name: its label {label[:8]}... is {len(label)} characters, "
+        "over the 63 a DNS label may have"
+    )
+
+
+def test_registry_with_a_host_name_over_253_characters() -> None:
+    host = ".".join(["a" * 63] * 4)  # 255 characters, every label allowed
+    with pytest.raises(InvalidReferenceError) as info:
+        parse_registry(f"{host}:443")
+    assert info.value.message == (
+        f"registry {host + ':443'!r} is not a valid host name: it is 255 characters, over the 253 a DNS "
+        "name may have"
+    )
+    fits = ".".join(["a" * 63] * 3 + ["a" * 61])  # 253
+    assert parse_registry(fits) == fits
+    assert parse_registry("a" * 63 + ".io") == "a" * 63 + ".io"
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [("GHCR.io", "ghcr.io"), ("localhost:5000", "localhost:5000"), ("[::1]:65535", "[::1]:65535"), ("h:1", "h:1")],
 )
