@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,6 +39,60 @@ from featurepub.cli.common import (
     fail,
     network_keywords,
 )
+
+RequestsInFlightOption = Annotated[
+    int | None,
+    typer.Option(
+        "--requests-in-flight",
+        min=1,
+        help="Small requests (HEAD, GET, tag pushes) out at once; default: the registry profile's "
+        "(`featurepub profiles`).",
+    ),
+]
+UploadsInFlightOption = Annotated[
+    int | None,
+    typer.Option("--uploads-in-flight", min=1, help="Blob uploads out at once; default: the registry profile's."),
+]
+
+
+def in_flight_keywords(requests: int | None, uploads: int | None) -> dict[str, Any]:
+    """The library API's in-flight limit keywords, for the options given."""
+    given = {"requests_in_flight": requests, "uploads_in_flight": uploads}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+EARLY_CONNECTIONS = 8  # the run opens more once it knows how many requests it will have out
+
+
+def _connect_early(registry: str, insecure: list[str] | None) -> None:
+    """Start connecting to the registry while the rest of featurepub loads and the features are read:
+    a connection asks the registry nothing, and its round trip is then off the critical path. Not
+    through a proxy (the variables are read later, with NO_PROXY)."""
+    import os
+
+    proxies = ("https_proxy", "http_proxy", "all_proxy")
+    if any(os.environ.get(name) or os.environ.get(name.upper()) for name in proxies):
+        return
+    from featurepub.errors import FeaturepubError
+    from featurepub.reference import (
+        DOCKER_HUB,
+        DOCKER_HUB_API,
+        is_loopback,
+        parse_registry,
+        parse_registry_location,
+    )
+    from featurepub.registry.sockets_ahead import open_early
+
+    try:
+        host, _ = parse_registry_location(registry)
+        named = {parse_registry(h) for h in insecure or ()}
+    except FeaturepubError:
+        return  # the command says what is wrong with it
+    api_host = DOCKER_HUB_API if host == DOCKER_HUB else host
+    name, colon, port = api_host.rpartition(":")
+    if not colon or not port.isdecimal() or name.endswith(":"):  # no port (an IPv6 address has colons)
+        name, port = api_host, "80" if is_loopback(host) or host in named else "443"
+    open_early(name.strip("[]"), int(port), EARLY_CONNECTIONS)
 
 
 def _size(value: str) -> int:
@@ -107,6 +161,8 @@ def publish(
             "collection that is there, as with a single feature folder.",
         ),
     ] = None,
+    requests_in_flight: RequestsInFlightOption = None,
+    uploads_in_flight: UploadsInFlightOption = None,
     compare_limit: Annotated[
         str,
         typer.Option(
@@ -138,16 +194,19 @@ def publish(
     off, nothing new starts, the summary and --report say what was published, and the exit code
     is 130 (143 for SIGTERM). Publishing again finishes the job.
     """
-    from featurepub.api import publish as run_publish
-    from featurepub.cli.interrupt import Interruptible
-    from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError, InputError
 
-    trace = verbose or log_level is LogLevel.TRACE
-    console = Console(quiet=quiet, verbose=trace or log_level is LogLevel.DEBUG)
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     limit = _size(compare_limit)
+    if layout is None:
+        _connect_early(registry, insecure)  # first: the library loads meanwhile
+    from featurepub.api import publish as run_publish
+    from featurepub.cli.interrupt import Interruptible
+    from featurepub.cli.output import Console
+
+    trace = verbose or log_level is LogLevel.TRACE
+    console = Console(quiet=quiet, verbose=trace or log_level is LogLevel.DEBUG)
     interruptible = Interruptible(console)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
@@ -171,6 +230,7 @@ def publish(
                 features=feature,
                 compare_limit=limit,
                 **network_keywords(retries, retry_time, timeout, connect_timeout),
+                **in_flight_keywords(requests_in_flight, uploads_in_flight),
                 schema_validation=schema_validation,
                 cancel=interruptible.cancel,
                 **connection,

@@ -109,6 +109,11 @@ def check_names(collection: Collection, namespace: str, *, registry: str | None)
     return namespace
 
 
+def feature_repositories(feature: Feature, namespace: str) -> tuple[str, ...]:
+    """Where a feature or template goes: its own repository first, then one per legacy id."""
+    return tuple(f"{namespace}/{name}" for name in feature.repository_names)
+
+
 def make_plan(
     collection: Collection, namespace: str, workdir: Path, *, registry: str | None, partial: bool = False
 ) -> Plan:
@@ -118,7 +123,10 @@ def make_plan(
     plans = []
     for feature in collection.features:
         layer = package_feature(feature, workdir / feature.id)
-        repositories = tuple(f"{namespace}/{name}" for name in feature.repository_names)
-        plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
+        plans.append(
+            FeaturePlan(
+                feature, feature_artifact(feature, layer, registry), feature_repositories(feature, namespace)
+            )
+        )
     artifact = collection_artifact(list(collection.features), registry, collection.kind)
     return Plan(namespace, tuple(plans), artifact, collection.kind, partial or collection.single, registry)

@@ -94,8 +94,11 @@ class LayoutTarget:
             raise ConfigError(f"{self.root}: blob {digest} does not match its digest")
 
     @property
-    def concurrency(self) -> int:
-        return 4
+    def requests_in_flight(self) -> int:
+        return 4  # files on a local disk: a few writers at once keep it busy
+
+    def open_ahead(self, count: int) -> None:
+        pass
 
     def existing_repositories(self, namespace: str) -> frozenset[str] | None:
         prefix = f"{namespace}/"
