@@ -1,10 +1,11 @@
 """A release script built on featurepub's library: validate, plan, publish, then read back and verify.
 
-    python examples/release.py ./src --registry ghcr.io --namespace my-org/features [--dry-run]
+    python examples/release.py sample-features --registry ghcr.io --namespace my-org/features [--dry-run]
 
-Prints one line per feature and, at the end, the JSON report on stdout; exits with featurepub's
-exit codes (0 everything in place, 1 something not published, 2 invalid input, 3 credentials,
-4 registry). Credentials come from the usual chain (DEVCONTAINERS_OCI_AUTH, docker login, ...).
+PATH is a collection (sample-features in this repository) or a feature folder. Prints one line per
+feature and, at the end, the JSON report on stdout; exits with featurepub's exit codes (0 everything
+in place, 1 something not published, 2 invalid input, 3 credentials, 4 registry). Credentials come
+from the usual chain (DEVCONTAINERS_OCI_AUTH, docker login, ...).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from featurepub.features.packaging import PackageResult, ValidationResult
     from featurepub.publishing.layout_push import LayoutPushReport
     from featurepub.publishing.report import PublishReport, Status
-    from featurepub.readback import InspectResult, TagsResult
+    from featurepub.readback.results import InspectResult, TagsResult
     from featurepub.reference import Reference
 
 __version__ = "0.1.0"
@@ -62,8 +62,8 @@ _EXPORTS = {
     "ValidationResult": "featurepub.features.packaging",
     "PackageResult": "featurepub.features.packaging",
     "LayoutPushReport": "featurepub.publishing.layout_push",
-    "InspectResult": "featurepub.readback",
-    "TagsResult": "featurepub.readback",
+    "InspectResult": "featurepub.readback.results",
+    "TagsResult": "featurepub.readback.results",
     "DocsResult": "featurepub.features.docs",
     "Collection": "featurepub.features.collection",
     "Feature": "featurepub.features.model",

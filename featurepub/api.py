@@ -21,7 +21,7 @@ from featurepub.credentials.chain import CredentialChain, default_chain, explici
 from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
 from featurepub.publishing.content_equality import DEFAULT_COMPARE_LIMIT
-from featurepub.publishing.events import Event, EventKind, Listener, ignore
+from featurepub.publishing.events import Event, EventKind, Listener, ignore, retry_events, serialized
 from featurepub.publishing.plan import check_names, feature_repositories
 from featurepub.publishing.report import PublishReport
 from featurepub.reference import credential_scope, parse_registry, parse_registry_location
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from featurepub.features.docs import DocsResult
     from featurepub.features.packaging import PackageResult, ValidationResult
     from featurepub.publishing.layout_push import LayoutPushReport
-    from featurepub.readback import InspectResult, TagsResult
+    from featurepub.readback.results import InspectResult, TagsResult
+    from featurepub.registry.client import RegistryClient
     from featurepub.registry.profiles import Profile
     from featurepub.targets.registry import RegistryTarget
 
@@ -156,6 +157,13 @@ def _with_limits(profile: Profile, connection: Connection) -> Profile:
     return profile
 
 
+def _report_retries(target: Target, listener: Listener, subjects: dict[str, str] | None = None) -> None:
+    """Each retry of a registry request reaches `listener` as a RETRY event (a layout never retries)."""
+    client: RegistryClient | None = getattr(target, "client", None)
+    if client is not None:
+        client.on_retry = retry_events(listener, subjects or {}, client.retry.max_attempts)
+
+
 def open_target(
     *,
     registry: str | None = None,
@@ -224,6 +232,7 @@ def publish(
     cancel = cancel or Cancellation()
     if compare_limit < 0:
         raise InputError(f"the compare limit cannot be negative ({compare_limit})")
+    listener = serialized(listener)  # retries and packing are reported from other threads than uploads
     collection = _select(load(path, schema_validation=schema_validation), features)
     for warning in collection.warnings:
         listener(Event(EventKind.WARNING, warning.path.parent.name, detail=str(warning)))
@@ -231,6 +240,8 @@ def publish(
     namespace = check_names(collection, f"{prefix}/{namespace}" if prefix else namespace, registry=host)
     target = open_target(registry=host, layout=layout, repository=namespace, **_interruptible(connection, cancel))
     exact_tags = [(r, f.version) for f in collection.features for r in feature_repositories(f, namespace)]
+    subjects = {r: f.id for f in collection.features for r in feature_repositories(f, namespace)}
+    _report_retries(target, listener, {**subjects, namespace: "collection"})
     try:
         with (
             cancel.on_cancel(target.abort),
@@ -247,7 +258,9 @@ def publish(
             from featurepub.publishing.execute import PublishOptions, execute
             from featurepub.publishing.plan import make_plan
 
-            plan = make_plan(collection, namespace, Path(workdir), registry=host, partial=features is not None)
+            plan = make_plan(
+                collection, namespace, Path(workdir), registry=host, partial=features is not None, emit=listener
+            )
             options = PublishOptions(
                 force=force,
                 dry_run=dry_run,
@@ -324,7 +337,9 @@ def push_layout(
     from featurepub.publishing.layout_push import push_layout as run
 
     cancel = cancel or Cancellation()
+    listener = serialized(listener)
     target = open_registry(registry, **_interruptible(connection, cancel))
+    _report_retries(target, listener)
     try:
         with cancel.on_cancel(target.abort):
             return run(
@@ -345,8 +360,8 @@ def push_layout(
 
 def inspect(reference: str, *, platform: str | None = None, **connection: Unpack[Connection]) -> InspectResult:
     """Read the manifest behind `reference` (an index resolved to `platform`), its metadata and tags."""
-    from featurepub.readback import inspect as run
-    from featurepub.readback import parse_reference
+    from featurepub.readback.inspection import inspect as run
+    from featurepub.readback.manifests import parse_reference
 
     ref = parse_reference(reference)
     target = open_registry(ref.registry, push=False, repository=ref.repository, **connection)
@@ -358,8 +373,8 @@ def inspect(reference: str, *, platform: str | None = None, **connection: Unpack
 
 def list_tags(reference: str, *, digests: bool = False, **connection: Unpack[Connection]) -> TagsResult:
     """Every tag of the reference's repository, optionally with the digest each points at."""
-    from featurepub.readback import list_tags as run
-    from featurepub.readback import parse_reference
+    from featurepub.readback.manifests import parse_reference
+    from featurepub.readback.tags import list_tags as run
 
     ref = parse_reference(reference)
     target = open_registry(ref.registry, push=False, repository=ref.repository, **connection)

@@ -35,6 +35,7 @@ _HOSTNAME = re.compile(
 )
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+_EXAMPLE = {"namespace": "features", "repository": "features/my-feature"}
 
 
 def is_valid_component(name: str) -> bool:
@@ -90,9 +91,12 @@ def parse_registry(value: str) -> str:
         )
     if "/" in raw:
         host, _, rest = raw.partition("/")
+        namespace = rest.strip("/")
+        # Suggest only what would be taken as it is: a namespace that is empty or invalid is no help.
+        suggestion = f" --namespace {namespace}" if namespace and _valid_path(namespace) else ""
         raise InvalidReferenceError(
             f"registry {value!r} contains a path",
-            hint=f"use --registry {host} --namespace {rest.strip('/')}",
+            hint=f"use --registry {host}{suggestion}",
         )
     host, port = _split_port(raw)
     if not (_HOSTNAME.fullmatch(host) or _IPV6.fullmatch(host)):
@@ -138,15 +142,23 @@ def _split_port(raw: str) -> tuple[str, str | None]:
     return raw, None
 
 
+def _valid_path(path: str) -> bool:
+    return all(is_valid_component(c) for c in path.split("/"))
+
+
 def parse_repository(value: str, *, what: str = "repository") -> str:
     """Validate a repository path (or namespace): lowercase components separated by '/'."""
     path = value.strip().strip("/")
     if not path:
-        raise InvalidReferenceError(f"{what} is empty")
+        raise InvalidReferenceError(f"{what} is empty", hint=f"give a path such as my-org/{_EXAMPLE[what]}")
     for component in path.split("/"):
+        if not component:
+            raise InvalidReferenceError(
+                f"{what} {value!r} has an empty path component (two '/' in a row)",
+                hint="separate path components with one '/'",
+            )
         if not is_valid_component(component):
-            hint = None
-            if component.lower() != component and is_valid_component(component.lower()):
+            if path.lower() != path and _valid_path(path.lower()):
                 hint = f"OCI names are lowercase: use {path.lower()!r}"
             else:
                 hint = "each path component is lowercase letters and digits, joined by '.', '_', '__' or '-'"
@@ -210,6 +222,12 @@ class Reference:
         text = value.strip()
         if not text:
             raise InvalidReferenceError("reference is empty")
+        if "://" in text:
+            raise InvalidReferenceError(
+                f"reference {value!r} has a scheme",
+                hint="give host[:port]/path[:tag], e.g. ghcr.io/my-org/features/hello:1; plain HTTP is used for "
+                "loopback hosts and for hosts named with --insecure",
+            )
         digest: str | None = None
         if "@" in text:
             text, _, digest = text.partition("@")

@@ -39,8 +39,8 @@ def namespace(request: pytest.FixtureRequest) -> str:
 def make_proxy(registry: RegistryServer) -> Iterator[Callable[..., RegistryProxy]]:
     started: list[RegistryProxy] = []
 
-    def start(*rules: Rule) -> RegistryProxy:
-        proxy = RegistryProxy(registry.url, rules).start()
+    def start(*rules: Rule, upload_rate: float | None = None) -> RegistryProxy:
+        proxy = RegistryProxy(registry.url, rules, upload_rate=upload_rate).start()
         started.append(proxy)
         return proxy
 

@@ -13,9 +13,11 @@ import sys
 from typing import Annotated
 
 import typer
+from typer import _click as click
+from typer.core import TyperCommand
 
 from featurepub import __version__
-from featurepub.cli.common import EXIT_CODES_HELP
+from featurepub.cli.common import APP_EXIT_CODES_HELP
 
 # Which module registers each top-level command (tests/unit/test_cli_commands.py keeps it true).
 COMMAND_MODULES = {
@@ -30,6 +32,22 @@ COMMAND_MODULES = {
     "login": "auth_cmd",
     "logout": "auth_cmd",
     "auth": "auth_cmd",
+}
+
+
+# What `featurepub --help` lists for each command: short enough not to be cut on 80 columns.
+SHORT_HELP = {
+    "validate": "Check features or templates; list every problem.",
+    "package": "Write the layers and collection file to a folder.",
+    "publish": "Validate, package and push to a registry or layout.",
+    "push-layout": "Push an OCI image layout to a registry.",
+    "inspect": "Show what a reference points at.",
+    "tags": "List a repository's tags, newest first.",
+    "docs": "Write each README.md from the metadata.",
+    "profiles": "List the registry profiles and their quirks.",
+    "login": "Check credentials, then store them.",
+    "logout": "Remove the credentials login stored.",
+    "auth": "See which credentials featurepub uses.",
 }
 
 
@@ -54,7 +72,7 @@ def build_app(command: str | None = None) -> typer.Typer:
         name="featurepub",
         help="Publish Dev Container Features and Templates to OCI registries, reproducibly, readable by the "
         "reference CLI.",
-        epilog=EXIT_CODES_HELP,
+        epilog=APP_EXIT_CODES_HELP,
         no_args_is_help=True,
         add_completion=True,
         pretty_exceptions_enable=False,
@@ -64,7 +82,29 @@ def build_app(command: str | None = None) -> typer.Typer:
     modules = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
     for name in dict.fromkeys(modules):
         importlib.import_module(f"featurepub.cli.{name}").register(app)
+    _shorten_helps(app)
     return app
+
+
+def _shorten_helps(app: typer.Typer) -> None:
+    """Give each command its one line in `featurepub --help` (the first line of a docstring is cut),
+    and usage lines as other command lines write them."""
+    commands = list(app.registered_commands)
+    for group in app.registered_groups:
+        group.short_help = group.short_help or SHORT_HELP.get(group.name or "")
+        commands += group.typer_instance.registered_commands if group.typer_instance else []
+    for info in commands:
+        name = info.name or (info.callback.__name__ if info.callback else "")
+        info.short_help = info.short_help or SHORT_HELP.get(name)
+        info.cls = _PlainUsage if info.cls in (None, TyperCommand) else info.cls
+
+
+class _PlainUsage(TyperCommand):
+    """`Usage: featurepub validate [OPTIONS] PATH`: typer writes a required argument as `{PATH}`."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
 
 def main() -> None:

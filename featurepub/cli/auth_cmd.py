@@ -9,13 +9,33 @@ from typing import Annotated, Any
 
 import typer
 
-from featurepub.cli.common import EXIT_CODES_HELP, QuietOption, VerboseOption, fail
+from featurepub.cli.common import QuietOption, VerboseOption, fail
 
-RegistryArgument = Annotated[str, typer.Argument(help="Registry host[:port], e.g. ghcr.io or localhost:5000.")]
+LOGIN_EXIT_CODES_HELP = (
+    "Exit codes: 0 logged in (the credentials are stored); 2 invalid registry or options; 3 the registry "
+    "refused the credentials, or they could not be stored (a credential helper missing or failing); 4 the "
+    "registry or network failed."
+)
+LOGOUT_EXIT_CODES_HELP = (
+    "Exit codes: 0 removed, or there was nothing to remove; 2 invalid registry; 3 the keyring or a "
+    "credential helper failed."
+)
+STATUS_EXIT_CODES_HELP = (
+    "Exit codes: 0 a source has credentials (with --check: and the registry accepts them, or takes "
+    "anonymous requests); 2 invalid registry or options; 3 no source has credentials, or the registry "
+    "refuses them; 4 the registry or network failed (--check)."
+)
+
+RegistryArgument = Annotated[
+    str, typer.Argument(metavar="REGISTRY", help="Registry host[:port], e.g. ghcr.io or localhost:5000.")
+]
 UsernameOption = Annotated[
     str | None,
     typer.Option(
-        "--username", "-u", help="User name for the registry (the password comes from --password-stdin)."
+        "--username",
+        "-u",
+        metavar="USER",
+        help="User name for the registry (the password comes from --password-stdin).",
     ),
 ]
 PasswordStdinOption = Annotated[
@@ -153,19 +173,23 @@ def login(
     console.info(f"logged in to {result.registry} as {result.username}{checked}; stored in {result.backend}")
 
 
-def logout(registry: RegistryArgument, quiet: QuietOption = False) -> None:
+def logout(registry: RegistryArgument, quiet: QuietOption = False, verbose: VerboseOption = False) -> None:
     """Remove the credentials `featurepub login` stored for REGISTRY.
 
     From the OS keyring, or without one from the Docker config: the registry's entry in
     its "auths" (every spelling of the host) and in the credential helper it names for it.
+    With -v, also says which credentials featurepub would use for REGISTRY now.
     """
     from featurepub.accounts import logout as run_logout
+    from featurepub.accounts import status as run_status
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError
 
-    console = Console(quiet=quiet)
+    console = Console(quiet=quiet, verbose=verbose)
     try:
         result = run_logout(registry)
+        if console.verbose:
+            console.debug(f"now: {run_status(result.registry).describe()}")
     except FeaturepubError as exc:
         fail(exc, quiet)
     if result.removed:
@@ -181,7 +205,7 @@ def logout(registry: RegistryArgument, quiet: QuietOption = False) -> None:
 auth_app = typer.Typer(help="See which credentials featurepub uses.", no_args_is_help=True)
 
 
-@auth_app.command("status", epilog=EXIT_CODES_HELP)
+@auth_app.command("status", epilog=STATUS_EXIT_CODES_HELP)
 def status(
     registry: RegistryArgument,
     check: Annotated[
@@ -189,14 +213,14 @@ def status(
     ] = False,
     ca_file: CaFileOption = None,
     insecure: InsecureOption = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only which source answers, not what each source said.")
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Say which source of the credential chain answers for REGISTRY (never the secret). REGISTRY may
-    carry a path (host/path): then the most specific key that applies there answers, as for publish.
-
-    Exit code 0 when a source has credentials (and, with --check, the registry accepts
-    them), 3 when none has or the registry refuses them.
-    """
+    """Say which source of the credential chain answers for REGISTRY (never the secret), and what each
+    source before it said. REGISTRY may carry a path (host/path): then the most specific key that
+    applies there answers, as for publish."""
     from featurepub.accounts import check_credentials
     from featurepub.accounts import status as run_status
     from featurepub.cli.output import Console
@@ -208,7 +232,7 @@ def status(
     try:
         lookup = run_status(registry)
         print(redact(lookup.describe()))
-        for name, said in lookup.trail:
+        for name, said in [] if quiet else lookup.trail:
             print(redact(f"  {name}: {said}"))
         if check:
             check_credentials(
@@ -227,6 +251,6 @@ def status(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog=EXIT_CODES_HELP)(login)
-    app.command(epilog=EXIT_CODES_HELP)(logout)
+    app.command(epilog=LOGIN_EXIT_CODES_HELP)(login)
+    app.command(epilog=LOGOUT_EXIT_CODES_HELP)(logout)
     app.add_typer(auth_app, name="auth")

@@ -8,6 +8,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+# `featurepub --help`'s; each command's --help lists the codes that command uses.
+APP_EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 1 incomplete (something was not published or pushed, a reference does not "
+    "exist); 2 invalid input (features, templates, names, config, options): nothing pushed; 3 credentials "
+    "missing or refused; 4 the registry or network failed; 130 (143) interrupted by Ctrl-C/SIGINT (SIGTERM). "
+    "`featurepub COMMAND --help` lists each command's."
+)
+# `publish`'s.
 EXIT_CODES_HELP = (
     "Exit codes: 0 everything published (or already there); 1 something was not published (see the "
     "report); 2 invalid input (features, names, config, options), nothing pushed; 3 credentials missing "
@@ -36,12 +44,15 @@ LogLevelOption = Annotated[
     ),
 ]
 VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Print every step (secrets are never printed).")
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Print every step, and every request with -v (secrets are never printed)."
+    ),
 ]
 ForceOption = Annotated[bool, typer.Option(help="Replace an existing X.Y.Z tag whose content differs.")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would be pushed; push nothing.")]
 ReportOption = Annotated[
-    Path | None, typer.Option("--report", help="Also write the full JSON report to this file.")
+    Path | None, typer.Option("--report", metavar="FILE", help="Also write the full JSON report to this file.")
 ]
 # How hard to try a registry: every command that talks to one takes these, with these defaults.
 DEFAULT_RETRIES = 5
@@ -52,21 +63,28 @@ RetriesOption = Annotated[
     int,
     typer.Option(
         min=0,
+        metavar="N",
         help="Retries per request after 408/429/5xx or a lost connection (with backoff, honouring Retry-After).",
     ),
 ]
 RetryTimeOption = Annotated[
-    float, typer.Option(min=0, help="Give up retrying one step after this many seconds, waits included.")
+    float,
+    typer.Option(
+        min=0, metavar="SECONDS", help="Give up retrying one step after this many seconds, waits included."
+    ),
 ]
 TimeoutOption = Annotated[
     float,
     typer.Option(
         min=1,
+        metavar="SECONDS",
         help="Seconds each request may take in all, however slowly the registry answers (an upload: each "
         "1 MiB of its body, then the answer).",
     ),
 ]
-ConnectTimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds to wait for a connection.")]
+ConnectTimeoutOption = Annotated[
+    float, typer.Option(min=1, metavar="SECONDS", help="Seconds to wait for a connection.")
+]
 
 
 def network_keywords(retries: int, retry_time: float, timeout: float, connect_timeout: float) -> dict[str, Any]:
@@ -92,19 +110,23 @@ SchemaValidationOption = Annotated[
 PathArgument = Annotated[
     Path,
     typer.Argument(
+        metavar="PATH",
         help="A feature or template folder, or a collection (a folder with src/<id>/ feature or template "
-        "folders). Default: the current folder, as with the reference CLI."
+        "folders). Default: the current folder, as with the reference CLI.",
     ),
 ]
 CURRENT_FOLDER = Path(".")
 
 
-def fail(error: Exception, quiet: bool = False, code: int | None = None) -> NoReturn:
-    """Print a FeaturepubError as one clear line (plus a hint) and exit with its code (or `code`)."""
+def fail(
+    error: Exception, quiet: bool = False, code: int | None = None, *, outcome: str | None = None
+) -> NoReturn:
+    """Print a FeaturepubError as one clear line (plus a hint) and exit with its code (or `code`).
+    `outcome` ends the line of invalid features: what the command did not do ("nothing was published")."""
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError
 
     if not isinstance(error, FeaturepubError):
         raise error
-    Console(quiet=quiet).error(error)
+    Console(quiet=quiet).error(error, outcome=outcome)
     raise typer.Exit(error.exit_code if code is None else code)

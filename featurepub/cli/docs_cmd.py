@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from featurepub.cli.common import CURRENT_FOLDER, PathArgument, QuietOption, fail
+from featurepub.cli.common import (
+    CURRENT_FOLDER,
+    PathArgument,
+    QuietOption,
+    SchemaValidationOption,
+    VerboseOption,
+    fail,
+)
 
 DOCS_EXIT_CODES_HELP = (
     "Exit codes: 0 written (or already up to date); 1 with --check, some README.md is out of date; "
@@ -21,17 +28,20 @@ def docs(
         typer.Option(
             "--namespace",
             "-n",
+            metavar="NAMESPACE",
             help="Where the features are published, for their usage snippet (required for features; "
             "templates have no snippet).",
         ),
     ] = None,
     registry: Annotated[
-        str, typer.Option("--registry", "-r", help="Registry host of the usage snippet.")
+        str, typer.Option("--registry", "-r", metavar="HOST", help="Registry host of the usage snippet.")
     ] = "ghcr.io",
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 when a README.md would change (for CI).")
     ] = False,
+    schema_validation: SchemaValidationOption = True,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write README.md in each feature or template folder from its metadata, like the reference action's
     generate-docs. A feature's: title, description, a usage snippet with the published reference, the
@@ -42,12 +52,14 @@ def docs(
     nothing.
     """
     from featurepub.api import generate_docs
-    from featurepub.cli.output import Console
+    from featurepub.cli.output import Console, plural
     from featurepub.errors import FeaturepubError, InputError
 
-    console = Console(quiet=quiet)
+    console = Console(quiet=quiet, verbose=verbose)
     try:
-        result = generate_docs(path, registry=registry, namespace=namespace, check=check)
+        result = generate_docs(
+            path, registry=registry, namespace=namespace, check=check, schema_validation=schema_validation
+        )
     except FeaturepubError as exc:
         fail(exc)
     except OSError as exc:
@@ -58,7 +70,10 @@ def docs(
         else:
             console.debug(f"up to date: {file.path}")
     if check and result.changed:
-        console.info(f"{len(result.changed)} README.md files are out of date: run featurepub docs")
+        count = len(result.changed)
+        console.info(
+            f"{plural(count, 'README.md file')} {'is' if count == 1 else 'are'} out of date: run featurepub docs"
+        )
         raise typer.Exit(1)
 
 

@@ -11,11 +11,11 @@ import typer
 
 from featurepub.cli.common import (
     CURRENT_FOLDER,
-    EXIT_CODES_HELP,
     LogLevel,
     PathArgument,
     QuietOption,
     SchemaValidationOption,
+    VerboseOption,
     fail,
 )
 
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 VALIDATE_HELP = (
     "Exit codes: 0 all valid (warnings do not count); 2 invalid features or templates: every problem is "
     "listed on stderr (and with --json on stdout)."
+)
+PACKAGE_HELP = (
+    "Exit codes: 0 packaged; 2 invalid features or templates (every problem is listed on stderr), or the "
+    "output folder cannot be written."
 )
 
 
@@ -46,6 +50,7 @@ def validate(
         ),
     ] = False,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check every feature or template under PATH and list all problems at once (nothing is pushed).
 
@@ -63,9 +68,14 @@ def validate(
     if not result.ok:
         fail(FeatureError(list(result.problems), list(result.warnings), subject=result.subject))
     _warn(result.warnings)
-    if not quiet:
-        for feature in result.features:
-            print(f"ok: {feature.id} {feature.version} ({feature.metadata_path})", file=sys.stderr)
+    from featurepub.cli.output import Console
+
+    console = Console(quiet=quiet, verbose=verbose)
+    for feature in result.features:
+        console.info(f"ok: {feature.id} {feature.version} ({feature.metadata_path})")
+        console.debug(f"  publishes to: {', '.join(feature.repository_names)}")
+    schema = "checked" if schema_validation else "reported as warnings (--no-schema-validation)"
+    console.debug(f"{result.kind.count(len(result.features))}; what the spec's JSON schema refuses: {schema}")
 
 
 def _clean(output: Path, sources: list[Path]) -> None:
@@ -96,7 +106,9 @@ def package(
     path: PathArgument = CURRENT_FOLDER,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", "--output-folder", help="Folder for the tarballs and collection file."),
+        typer.Option(
+            "--output", "-o", "--output-folder", metavar="DIR", help="Folder for the tarballs and collection file."
+        ),
     ] = Path("output"),
     force_clean: Annotated[
         bool,
@@ -117,6 +129,7 @@ def package(
         ),
     ] = LogLevel.INFO,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write devcontainer-feature-<id>.tgz per feature (devcontainer-template-<id>.tgz per template) and
     devcontainer-collection.json to --output (default ./output, as with the reference CLI).
@@ -148,6 +161,9 @@ def package(
             if not quiet:
                 print(f"{output / feature.archive_name}  {blob.digest}  {blob.size}", file=sys.stderr)
         (output / COLLECTION_FILE).write_bytes(collection.collection_document())
+        if verbose and not quiet:
+            listed = collection.kind.count(len(collection.features))
+            print(f"{output / COLLECTION_FILE}  (lists {listed})", file=sys.stderr)
     except FeaturepubError as exc:
         fail(exc)
     except OSError as exc:
@@ -156,4 +172,4 @@ def package(
 
 def register(app: typer.Typer) -> None:
     app.command(epilog=VALIDATE_HELP)(validate)
-    app.command(epilog=EXIT_CODES_HELP)(package)
+    app.command(epilog=PACKAGE_HELP)(package)

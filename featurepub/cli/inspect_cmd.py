@@ -20,16 +20,18 @@ from featurepub.cli.common import (
     DEFAULT_RETRY_TIME,
     DEFAULT_TIMEOUT,
     ConnectTimeoutOption,
+    QuietOption,
     RetriesOption,
     RetryTimeOption,
     TimeoutOption,
+    VerboseOption,
     fail,
     network_keywords,
 )
 
 if TYPE_CHECKING:
     from featurepub.cli.output import Console
-    from featurepub.readback import InspectResult, TagsResult
+    from featurepub.readback.results import InspectResult, TagsResult
 
 READ_EXIT_CODES_HELP = (
     "Exit codes: 0 read; 1 no such repository, tag or digest; 2 invalid reference or option; "
@@ -39,8 +41,9 @@ READ_EXIT_CODES_HELP = (
 ReferenceArgument = Annotated[
     str,
     typer.Argument(
+        metavar="REF",
         help="host[:port]/path/id[:tag|@sha256:...], e.g. ghcr.io/devcontainers/features/node:1 "
-        "(no host: ghcr.io; no tag: latest)."
+        "(no host: ghcr.io; no tag: latest).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -97,7 +100,7 @@ def _template_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
 
 def render_inspect(result: InspectResult, console: Console) -> str:
     from featurepub.cli.output import human_size
-    from featurepub.readback import sort_tags
+    from featurepub.readback.tags import sort_tags
 
     rows: list[tuple[str, str]] = [("reference", result.reference), ("digest", result.digest)]
     if result.index is not None:
@@ -165,8 +168,9 @@ def inspect(
     platform: Annotated[
         str | None,
         typer.Option(
+            metavar="OS/ARCH",
             help="For a tag on an index: the platform to read (os/arch[/variant]). Default linux/amd64, "
-            "else the first."
+            "else the first.",
         ),
     ] = None,
     json_output: JsonOption = False,
@@ -178,6 +182,8 @@ def inspect(
     retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Show the manifest, metadata, tags, digest and size behind REF (a feature, a template or a collection),
     and whether the reference CLI can use it.
@@ -189,12 +195,13 @@ def inspect(
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError
 
+    console = Console(quiet=quiet, verbose=verbose)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file)
         network = network_keywords(retries, retry_time, timeout, connect_timeout)
-        result = run(reference, platform=platform, **network, **connection)
+        result = run(reference, platform=platform, log=console.request_log, **network, **connection)
     except FeaturepubError as exc:
-        fail(exc)
+        fail(exc, quiet)
     if json_output:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -202,7 +209,7 @@ def inspect(
 
 
 def render_tags(result: TagsResult, console: Console) -> str:
-    from featurepub.readback import sort_tags
+    from featurepub.readback.tags import sort_tags
 
     if not result.tags:
         return ""
@@ -227,6 +234,8 @@ def tags(
     retry_time: RetryTimeOption = DEFAULT_RETRY_TIME,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     connect_timeout: ConnectTimeoutOption = DEFAULT_CONNECT_TIMEOUT,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """List every tag of REF's repository (all pages), newest version first.
 
@@ -237,12 +246,13 @@ def tags(
     from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError
 
+    console = Console(quiet=quiet, verbose=verbose)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file)
         network = network_keywords(retries, retry_time, timeout, connect_timeout)
-        result = list_tags(reference, digests=digests, **network, **connection)
+        result = list_tags(reference, digests=digests, log=console.request_log, **network, **connection)
     except FeaturepubError as exc:
-        fail(exc)
+        fail(exc, quiet)
     if json_output:
         print(json.dumps(result.to_json(), indent=2))
         return
@@ -250,7 +260,7 @@ def tags(
     if text:
         print(text)
     else:
-        Console().info(f"{result.reference}: no tags")
+        console.info(f"{result.reference}: no tags")
 
 
 def _stdout() -> Any:

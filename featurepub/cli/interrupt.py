@@ -19,6 +19,7 @@ from typing import Protocol, TypeVar
 import typer
 
 from featurepub.cancel import Cancellation
+from featurepub.cli import progress as bars
 from featurepub.cli.output import Console
 
 T = TypeVar("T")
@@ -109,6 +110,8 @@ class Interruptible:
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.signum is not None:
+            if bars.current() is not None:  # progress bars hide the cursor while they are drawn
+                os.write(2, b"\n\x1b[?25h")
             os.write(2, b"interrupted again: exiting now, without a report\n")  # no locks in a handler
             os._exit(128 + self.signum)
         self.signum = signum

@@ -21,7 +21,6 @@ from featurepub.cli.common import (
     DEFAULT_RETRIES,
     DEFAULT_RETRY_TIME,
     DEFAULT_TIMEOUT,
-    EXIT_CODES_HELP,
     ConnectTimeoutOption,
     DryRunOption,
     ForceOption,
@@ -33,6 +32,13 @@ from featurepub.cli.common import (
     VerboseOption,
     fail,
     network_keywords,
+)
+
+PUSH_LAYOUT_EXIT_CODES_HELP = (
+    "Exit codes: 0 everything pushed (or already there); 1 something was not pushed (see the report); "
+    "2 invalid layout, names or options, nothing pushed; 3 credentials missing or refused; 4 the registry or "
+    "network failed; 130 (143) interrupted by Ctrl-C/SIGINT (SIGTERM). With 3, 4, 130 and 143 the report "
+    "still says what was pushed, and pushing again finishes the job."
 )
 
 
@@ -66,17 +72,25 @@ def _complete_refs(ctx: typer.Context, incomplete: str) -> list[str]:
 def push_layout(
     layout: Annotated[
         Path,
-        typer.Argument(help="An OCI image layout folder (index.json, oci-layout, blobs/), e.g. from --layout."),
+        typer.Argument(
+            metavar="DIR", help="An OCI image layout folder (index.json, oci-layout, blobs/), e.g. from --layout."
+        ),
     ],
     registry: Annotated[
         str,
-        typer.Option("--registry", "-r", help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1]."),
+        typer.Option(
+            "--registry",
+            "-r",
+            metavar="HOST",
+            help="Registry host[:port]. Plain HTTP for localhost/127.0.0.1/[::1].",
+        ),
     ] = "ghcr.io",
     namespace: Annotated[
         str | None,
         typer.Option(
             "--namespace",
             "-n",
+            metavar="NAMESPACE",
             help="The namespace the layout was written for: every <repository>:<tag> ref name must be under it.",
         ),
     ] = None,
@@ -84,6 +98,7 @@ def push_layout(
         list[str] | None,
         typer.Option(
             "--ref",
+            metavar="NAME",
             help="Push only the descriptor with this org.opencontainers.image.ref.name (repeatable); "
             "default: all.",
             autocompletion=_complete_refs,
@@ -91,7 +106,10 @@ def push_layout(
     ] = None,
     repository: Annotated[
         str | None,
-        typer.Option(help="Repository (under the namespace) for ref names that are bare tags, e.g. my-feature."),
+        typer.Option(
+            metavar="NAME",
+            help="Repository (under the namespace) for ref names that are bare tags, e.g. my-feature.",
+        ),
     ] = None,
     force: ForceOption = False,
     dry_run: DryRunOption = False,
@@ -121,7 +139,7 @@ def push_layout(
     """
     from featurepub.api import push_layout as run
     from featurepub.cli.interrupt import Interruptible
-    from featurepub.cli.output import Console, human_size
+    from featurepub.cli.output import Console, human_size, plural
     from featurepub.errors import FeaturepubError, InputError
 
     console = Console(quiet=quiet, verbose=verbose)
@@ -141,6 +159,7 @@ def push_layout(
                 dry_run=dry_run,
                 keep_going=keep_going,
                 listener=console.event,
+                log=console.request_log,
                 cancel=interruptible.cancel,
                 **network_keywords(retries, retry_time, timeout, connect_timeout),
                 **connection,
@@ -154,17 +173,18 @@ def push_layout(
     counts: dict[str, int] = {}
     for result in report.results:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
+    console.failures(("ref", "refs"))
     verdict = console.verdict(report.ok, report.interrupted)
     parts = ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
     console.info(
-        f"{verdict}: {len(report.results)} refs to {report.target} ({parts}), "
+        f"{verdict}: {plural(len(report.results), 'ref')} to {report.target} ({parts}), "
         f"{human_size(report.bytes_uploaded)} uploaded"
     )
     if report.ignored:
-        console.info(f"not pushed: {len(report.ignored)} descriptors without a ref name")
+        console.info(f"not pushed: {plural(len(report.ignored), 'descriptor')} without a ref name")
     print(text)
     interruptible.exit(report)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("push-layout", epilog=EXIT_CODES_HELP)(push_layout)
+    app.command("push-layout", epilog=PUSH_LAYOUT_EXIT_CODES_HELP)(push_layout)

@@ -1,35 +1,41 @@
 """How the CLI talks to people: one line per event on stderr, errors without tracebacks.
 
-On a terminal, uploads show a progress bar that redraws in place and statuses are coloured;
-anywhere else (CI logs, pipes, files) every line is plain text, as written here, and a bar is
-never drawn. `NO_COLOR` turns colour off; `FORCE_COLOR` turns it on off a terminal.
+On a terminal, large uploads and packing show progress bars (cli/progress.py) and statuses are
+coloured; anywhere else (CI logs, pipes, files) every line is plain text, as written here, and
+a large transfer is reported in lines. `NO_COLOR` turns colour off; `FORCE_COLOR` turns it on off
+a terminal.
+
+Requests are logged (--verbose) and retries reported from every thread a run uses, so every write
+to the terminal, from every Console, takes one lock and is written whole: lines never interleave.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import time
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from featurepub.errors import FeatureError, FeaturepubError
+from featurepub.cli import progress as bars
+from featurepub.cli.progress import human_size
+from featurepub.errors import FeatureError, FeaturepubError, RegistryError
 from featurepub.publishing.events import Event, EventKind
 from featurepub.publishing.report import PublishReport, RepositoryResult, Status
 from featurepub.redact import redact
 
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
+__all__ = ["Console", "human_size", "is_terminal", "plural", "wants_color"]
 
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+# One terminal per process: one lock for every line written to it.
+_TERMINAL = threading.RLock()
+# A group of failures names at most this many of the features it stopped.
+_NAMED = 5
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 ref`, `3 refs`; `nouns` when the plural is not `noun` + "s"."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -48,42 +54,6 @@ def wants_color(stream: TextIO) -> bool:
     return os.environ.get("TERM") != "dumb" and is_terminal(stream)
 
 
-class ProgressBar:
-    """One upload's bar: `label [#####.....]  42%  1.1 MiB / 2.6 MiB`, redrawn in place."""
-
-    WIDTH = 24
-    MIN_INTERVAL = 0.08  # seconds between redraws
-
-    def __init__(self, label: str, total: int) -> None:
-        self.label = label
-        self.total = max(total, 0)
-        self.sent = 0
-        self._drawn_at = 0.0
-
-    def advance(self, sent: int) -> None:
-        self.sent = min(self.sent + sent, self.total) if self.total else self.sent + sent
-
-    @property
-    def done(self) -> bool:
-        return self.total > 0 and self.sent >= self.total
-
-    def due(self) -> bool:
-        now = time.monotonic()
-        if self.done or now - self._drawn_at >= self.MIN_INTERVAL:
-            self._drawn_at = now
-            return True
-        return False
-
-    def render(self, columns: int) -> str:
-        fraction = self.sent / self.total if self.total else 0.0
-        filled = int(fraction * self.WIDTH)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        tail = f" [{bar}] {fraction * 100:3.0f}%  {human_size(self.sent)} / {human_size(self.total)}"
-        room = max(columns - len(tail) - 1, 10)
-        label = self.label if len(self.label) <= room else "..." + self.label[-(room - 3) :]
-        return label + tail
-
-
 class Console:
     def __init__(
         self,
@@ -98,9 +68,11 @@ class Console:
         self.verbose = verbose
         self.stream = stream or sys.stderr
         self.color = wants_color(self.stream) if color is None else color
-        # Bars only where a line can be redrawn: a terminal, never a CI log or a pipe.
-        self.progress = (is_terminal(self.stream) and not quiet) if progress is None else progress
-        self._bar: ProgressBar | None = None
+        # Bars only where a line can be redrawn: a terminal that moves its cursor, never a CI log or a pipe.
+        redraws = is_terminal(self.stream) and os.environ.get("TERM") != "dumb"
+        drawn = (redraws and not quiet) if progress is None else progress
+        self._transfers = bars.Transfers(self.stream, bars=drawn, color=self.color, say=self.info)
+        self._failures: list[tuple[str, FeaturepubError]] = []  # (subject, error), in the order they came
 
     # --- plain output ---------------------------------------------------------------------
     def paint(self, text: str, *styles: str) -> str:
@@ -110,9 +82,14 @@ class Console:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
     def _print(self, message: str) -> None:
-        self._clear_bar()
-        print(redact(message), file=self.stream)  # every line passes the redactor: no secret is printed
-        self._draw_bar(force=True)
+        text = redact(message)  # every line passes the redactor: no secret is printed
+        with _TERMINAL:
+            shown = bars.current()
+            if shown is not None and shown.stream is self.stream:
+                shown.print(text)  # above the bars, which are redrawn below it
+            else:
+                self.stream.write(text + "\n")  # one write: a line is never split by another thread's
+                self.stream.flush()
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -130,76 +107,89 @@ class Console:
     def warning(self, message: str) -> None:
         self._print(f"{self.paint('warning:', 'yellow', 'bold')} {message}")
 
-    def error(self, error: FeaturepubError) -> None:
-        label = self.paint("error:", "red", "bold")
-        if isinstance(error, FeatureError):
-            for warning in error.warnings:
-                self.warning(str(warning))
-            for problem in error.problems:
-                self._print(f"{label} {problem}")
-            self._print(f"{label} {error.message}; nothing was published")
-            return
-        self._print(f"{label} {error.message}")
-        if error.hint:
-            self._print(f"{self.paint('hint:', 'cyan')} {error.hint}")
-
-    # --- progress bars --------------------------------------------------------------------
-    def _columns(self) -> int:
-        return shutil.get_terminal_size((80, 24)).columns
-
-    def _clear_bar(self) -> None:
-        if self._bar is not None:
-            self.stream.write("\r\x1b[K")
-
-    def _draw_bar(self, *, force: bool = False) -> None:
-        bar = self._bar
-        if bar is not None and (bar.due() or force):
-            self.stream.write("\r\x1b[K" + bar.render(self._columns()))
-            self.stream.flush()
-
-    def _start_bar(self, label: str, total: int) -> None:
-        if self.progress:
-            self._clear_bar()
-            self._bar = ProgressBar(label, total)
-            self._draw_bar(force=True)
-
-    def _end_bar(self) -> None:
-        if self._bar is not None:
-            self._clear_bar()
-            self.stream.flush()
-            self._bar = None
+    def error(self, error: FeaturepubError, *, outcome: str | None = None) -> None:
+        """The error in one line (a FeatureError: one per problem, then a count), and its hint.
+        `outcome` says what the command did not do because of it, e.g. "nothing was published"."""
+        with _TERMINAL:
+            bars.stop()  # an error ends the bars: what follows is read, not redrawn
+            label = self.paint("error:", "red", "bold")
+            if isinstance(error, FeatureError):
+                for warning in error.warnings:
+                    self.warning(str(warning))
+                for problem in error.problems:
+                    self._print(f"{label} {problem}")
+                self._print(f"{label} {error.message}" + (f"; {outcome}" if outcome else ""))
+                return
+            self._print(f"{label} {error.message}")
+            if error.hint:
+                self._print(f"{self.paint('hint:', 'cyan')} {error.hint}")
 
     # --- events -----------------------------------------------------------------------------
     def event(self, event: Event) -> None:
-        where = f"{event.subject} [{event.repository}]" if event.repository else event.subject
-        if event.kind is EventKind.BLOB_UPLOAD:
+        with _TERMINAL:
+            self._event(event)
+
+    def _event(self, event: Event) -> None:
+        subject, repository = event.subject, event.repository
+        where = f"{subject} [{repository}]" if repository else subject
+        kind = event.kind
+        if kind is EventKind.PACKING:
+            self._transfers.start("pack", subject, repository, subject, event.size)
+        elif kind is EventKind.PACKING_PROGRESS:
+            self._transfers.advance("pack", subject, repository, event.size)
+        elif kind is EventKind.PACKAGED:
+            self._transfers.finish("pack", subject, repository)
+            self.debug(f"{subject}: packed {event.detail[:19]} ({human_size(event.size)})")
+        elif kind is EventKind.BLOB_UPLOAD:
             self.debug(f"{where}: uploading {event.detail[:19]} ({human_size(event.size)})")
-            self._start_bar(f"{where}: {event.detail[:19]}", event.size)
-        elif event.kind is EventKind.BLOB_PROGRESS:
-            if self._bar is not None:
-                self._bar.advance(event.size)
-                self._draw_bar()
-        elif event.kind is EventKind.BLOB_DONE:
-            self._end_bar()
-        elif event.kind is EventKind.BLOB_EXISTS:
+            self._transfers.start("upload", subject, repository, where, event.size)
+        elif kind is EventKind.BLOB_PROGRESS:
+            self._transfers.advance("upload", subject, repository, event.size)
+        elif kind is EventKind.BLOB_DONE:
+            self._transfers.finish("upload", subject, repository)
+        elif kind is EventKind.BLOB_EXISTS:
             self.debug(f"{where}: blob {event.detail[:19]} already present")
-        elif event.kind is EventKind.TAG_PUSHED:
+        elif kind is EventKind.RETRY:
+            self._transfers.restart(subject, repository)
+            self.info(f"{where}: {self.paint('retry:', 'yellow')} {event.detail}")
+        elif kind is EventKind.TAG_PUSHED:
             self.info(f"{where}: {self.paint('pushed tag', 'green')} {event.detail}")
-        elif event.kind in (EventKind.UNCHANGED, EventKind.SKIPPED):
-            style = "dim" if event.kind is EventKind.UNCHANGED else "yellow"
-            self.info(f"{where}: {self.paint(event.kind.value, style)}: {event.detail}")
-        elif event.kind is EventKind.TAG_REPAIRED:
+        elif kind in (EventKind.UNCHANGED, EventKind.SKIPPED):
+            style = "dim" if kind is EventKind.UNCHANGED else "yellow"
+            self.info(f"{where}: {self.paint(kind.value, style)}: {event.detail}")
+        elif kind is EventKind.TAG_REPAIRED:
             self.info(f"{where}: {self.paint('moved tag', 'yellow')} {event.detail} (another publish ran at once)")
-        elif event.kind is EventKind.FAILED:
-            self._end_bar()
-            self.info(f"{where}: {self.paint('FAILED', 'red', 'bold')}: {event.detail}")
-        elif event.kind is EventKind.INTERRUPTED:
-            self._end_bar()
+        elif kind is EventKind.FAILED:
+            self._transfers.drop(subject, repository)
+            # The cause is printed once at the end, with every feature it stopped (`failures`).
+            if event.error is not None:
+                self._failures.append((subject, event.error))
+                self.info(f"{where}: {self.paint('FAILED', 'red', 'bold')}")
+            else:
+                self.info(f"{where}: {self.paint('FAILED', 'red', 'bold')}: {event.detail}")
+        elif kind is EventKind.INTERRUPTED:
+            self._transfers.drop(subject, repository)
             self.info(f"{where}: {self.paint('interrupted', 'yellow')}")
-        elif event.kind is EventKind.PLANNED:
+        elif kind is EventKind.PLANNED:
             self.info(f"{where}: would push tags {event.detail}")
-        elif event.kind is EventKind.WARNING:
+        elif kind is EventKind.WARNING:
             self.warning(event.detail)
+
+    def failures(self, noun: tuple[str, str] = ("feature", "features")) -> None:
+        """One `error:` line (and hint) per cause of the failures reported so far: a registry that is
+        down or refuses the credentials stops every feature with the same cause, said once."""
+        with _TERMINAL:
+            bars.stop()
+            label = self.paint("error:", "red", "bold")
+            for error, subjects in _by_cause(self._failures):
+                if len(subjects) == 1:
+                    text = error.message
+                else:
+                    named = ", ".join(subjects[:_NAMED]) + (", ..." if len(subjects) > _NAMED else "")
+                    text = f"{_cause(error)} ({len(subjects)} {noun[1]}: {named})"
+                self._print(f"{label} {text}")
+                if error.hint:
+                    self._print(f"{self.paint('hint:', 'cyan')} {error.hint}")
 
     def verdict(self, ok: bool, interrupted: str | None) -> str:
         """The word a summary starts with: done, INCOMPLETE, or INTERRUPTED (and by what)."""
@@ -210,7 +200,8 @@ class Console:
         return self.paint("INCOMPLETE", "red", "bold")
 
     def summary(self, report: PublishReport) -> None:
-        """One line per repository with what happened to each tag, then the verdict."""
+        """One line per repository with what happened to each tag, the causes of failures, then the verdict."""
+        bars.stop()
         for feature in report.features:
             for repository in feature.repositories:
                 self.info(
@@ -218,6 +209,7 @@ class Console:
                 )
         if report.collection is not None:
             self.info(f"  collection [{report.collection.repository}]: {_tag_account(report.collection)}")
+        self.failures((report.kind.name, report.kind.plural))
         counts: dict[Status, int] = {}
         for feature in report.features:
             counts[feature.status] = counts.get(feature.status, 0) + 1
@@ -228,10 +220,27 @@ class Console:
             f"{verdict}: {published} to {report.target} ({', '.join(parts) or 'none'}), "
             f"{human_size(report.bytes_uploaded)} uploaded"
         )
-        if report.collection is not None and report.collection.note and not report.ok:
-            self.info(f"collection {report.collection.repository}: {report.collection.note}")
         if report.interrupted and not report.ok:
             self.info("what is marked published is in place; publish again to finish the rest")
+
+
+def _cause(error: FeaturepubError) -> str:
+    """The error without the operation and repository it happened in: what repeats across features."""
+    if isinstance(error, RegistryError):
+        return f"{error.context.registry}: {error.reason}"
+    return error.message
+
+
+def _by_cause(failures: list[tuple[str, FeaturepubError]]) -> list[tuple[FeaturepubError, list[str]]]:
+    """The failures grouped by cause and hint (the first error of each group stands for it), each
+    with the subjects it stopped, in the order the causes first came."""
+    groups: dict[tuple[str, str, str], tuple[FeaturepubError, list[str]]] = {}
+    for subject, error in failures:
+        key = (type(error).__name__, _cause(error), error.hint or "")
+        _, subjects = groups.setdefault(key, (error, []))
+        if subject not in subjects:
+            subjects.append(subject)
+    return list(groups.values())
 
 
 def _tag_account(result: RepositoryResult) -> str:

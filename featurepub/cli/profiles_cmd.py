@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from featurepub.cli.common import EXIT_CODES_HELP, fail
+from featurepub.cli.common import fail
+
+PROFILES_EXIT_CODES_HELP = "Exit codes: 0 shown; 2 invalid input: no such profile, an invalid host or config file."
 
 if TYPE_CHECKING:
     from featurepub.registry.profiles import Profile
@@ -82,14 +84,21 @@ def _details(profile: Profile, host: str | None) -> list[str]:
 
 
 def profiles(
-    name: Annotated[str | None, typer.Argument(help="Show one profile in full, with its error hints.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="Show one profile in full, with its error hints.")
+    ] = None,
     host: Annotated[
         str | None,
-        typer.Option(help="Show the profile this registry host gets, with the config file's overrides."),
+        typer.Option(
+            metavar="HOST", help="Show the profile this registry host gets, with the config file's overrides."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(help="Config file; default: ./featurepub.toml, else [tool.featurepub] in ./pyproject.toml."),
+        typer.Option(
+            metavar="FILE",
+            help="Config file; default: ./featurepub.toml, else [tool.featurepub] in ./pyproject.toml.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
@@ -125,4 +134,4 @@ def profiles(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog=EXIT_CODES_HELP)(profiles)
+    app.command(epilog=PROFILES_EXIT_CODES_HELP)(profiles)

@@ -112,6 +112,7 @@ def publish(
         typer.Option(
             "--registry",
             "-r",
+            metavar="HOST[/PATH]",
             help="Registry host[:port], optionally with a path every repository goes under "
             "(my-registry.com/features-feed). Plain HTTP for localhost/127.0.0.1/[::1].",
         ),
@@ -119,12 +120,18 @@ def publish(
     namespace: Annotated[
         str | None,
         typer.Option(
-            "--namespace", "-n", help="Repository path the features (or templates) go under, e.g. owner/features."
+            "--namespace",
+            "-n",
+            metavar="NAMESPACE",
+            help="Repository path the features (or templates) go under, e.g. owner/features.",
         ),
     ] = None,
     layout: Annotated[
         Path | None,
-        typer.Option(help="Write an OCI image layout folder instead of pushing to a registry (no server needed)."),
+        typer.Option(
+            metavar="DIR",
+            help="Write an OCI image layout folder instead of pushing to a registry (no server needed).",
+        ),
     ] = None,
     force: ForceOption = False,
     dry_run: DryRunOption = False,
@@ -139,13 +146,16 @@ def publish(
     report_file: ReportOption = None,
     profile: Annotated[
         str | None,
-        typer.Option(help="Registry profile to use (see `featurepub profiles`); default: chosen by host."),
+        typer.Option(
+            metavar="NAME", help="Registry profile to use (see `featurepub profiles`); default: chosen by host."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE",
             help="Config file with per-registry settings; default: ./featurepub.toml, else [tool.featurepub] "
-            "in ./pyproject.toml."
+            "in ./pyproject.toml.",
         ),
     ] = None,
     retries: RetriesOption = DEFAULT_RETRIES,
@@ -157,6 +167,7 @@ def publish(
         list[str] | None,
         typer.Option(
             "--feature",
+            metavar="ID",
             help="Publish only this feature of the collection (repeatable); its entry is merged into the "
             "collection that is there, as with a single feature folder.",
         ),
@@ -167,6 +178,7 @@ def publish(
         str,
         typer.Option(
             "--compare-limit",
+            metavar="SIZE",
             help="Read at most this much of a layer in the registry (as stored, and as a tar) when comparing "
             "an existing version's content with this run's; a bigger one counts as different (skipped).",
         ),
@@ -237,7 +249,7 @@ def publish(
             )
         )
     except FeaturepubError as exc:
-        fail(exc, quiet, interruptible.exit_code)
+        fail(exc, quiet, interruptible.exit_code, outcome="nothing was published")
     # The report file first: after Ctrl-C the reader of stdout may be gone already.
     if report_file is not None:
         report_file.write_text(json.dumps(report.summary_json(), indent=2) + "\n", encoding="utf-8")

@@ -17,7 +17,7 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from featurepub.errors import FeatureError, Problem, Tier
 from featurepub.features.model import Feature
@@ -38,6 +38,16 @@ MAX_IGNORE_BYTES = 1024 * 1024
 BLOCK = tarfile.BLOCKSIZE
 END_OF_ARCHIVE = b"\0" * (2 * BLOCK)
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+class PackingProgress(Protocol):
+    """Told how packing a layer goes: large folders take seconds to pack."""
+
+    def started(self, total: int) -> None:
+        """Packing starts; `total` is the bytes of file content the layer will hold."""
+
+    def packed(self, size: int) -> None:
+        """`size` more bytes of file content were written."""
 
 
 @dataclass(frozen=True)
@@ -253,16 +263,25 @@ def _header(info: tarfile.TarInfo) -> bytes:
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
-def _write_member(sink: HashingWriter, info: tarfile.TarInfo, chunks: Iterator[bytes] | None = None) -> None:
+def _write_member(
+    sink: HashingWriter,
+    info: tarfile.TarInfo,
+    chunks: Iterator[bytes] | None = None,
+    progress: PackingProgress | None = None,
+) -> None:
     # What tarfile.TarFile.addfile writes: header, data, zeros to a whole block.
     sink.write(_header(info))
     for chunk in chunks or ():
         sink.write(chunk)
+        if progress is not None:
+            progress.packed(len(chunk))
     if info.size % BLOCK:
         sink.write(b"\0" * (BLOCK - info.size % BLOCK))
 
 
-def write_archive(entries: list[Entry], out: Path, *, mtime: int) -> tuple[str, int]:
+def write_archive(
+    entries: list[Entry], out: Path, *, mtime: int, progress: PackingProgress | None = None
+) -> tuple[str, int]:
     """Write the tar of `entries` to `out`; return its digest and size."""
     try:
         sink = out.open("wb")
@@ -279,9 +298,9 @@ def write_archive(entries: list[Entry], out: Path, *, mtime: int) -> tuple[str, 
             if entry.kind != "file":
                 _write_member(writer, info)
             elif entry.content is not None:
-                _write_member(writer, info, iter((entry.content,)))
+                _write_member(writer, info, iter((entry.content,)), progress)
             else:
-                _write_member(writer, info, _file_chunks(entry))
+                _write_member(writer, info, _file_chunks(entry), progress)
         writer.write(END_OF_ARCHIVE)
     return writer.digest, writer.size
 
@@ -294,6 +313,7 @@ def package_layer(
     mtime: int | None = None,
     replacements: dict[str, bytes] | None = None,
     ignore_file: str | None = IGNORE_FILE,
+    progress: PackingProgress | None = None,
 ) -> Blob:
     """Package the folder `root` as `out_dir/archive_name` and describe it as a feature or template layer.
 
@@ -311,12 +331,15 @@ def package_layer(
         ]
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / archive_name
-    digest, size = write_archive(entries, out, mtime=source_date_epoch() if mtime is None else mtime)
+    if progress is not None:
+        progress.started(sum(e.size for e in entries if e.kind == "file"))
+    mtime = source_date_epoch() if mtime is None else mtime
+    digest, size = write_archive(entries, out, mtime=mtime, progress=progress)
     descriptor = Descriptor(mediatypes.FEATURE_LAYER, digest, size, {mediatypes.ANNOTATION_TITLE: archive_name})
     return Blob.from_file(descriptor, out)
 
 
-def package_feature(feature: Feature, out_dir: Path) -> Blob:
+def package_feature(feature: Feature, out_dir: Path, progress: PackingProgress | None = None) -> Blob:
     """The layer of a feature or template. When consumers see other metadata than the file holds (a
     feature's `currentId`, a template's `type`, `files`, ...), the reference CLI stores it rewritten as
     4-space JSON; featurepub does the same so both read alike."""
@@ -330,4 +353,5 @@ def package_feature(feature: Feature, out_dir: Path) -> Blob:
         out_dir,
         replacements=replacements,
         ignore_file=feature.kind.ignore_file,
+        progress=progress,
     )

@@ -37,6 +37,11 @@ _PIECE = 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 # Feature metadata nests at most 64 levels (validation refuses deeper); annotations are read to there.
 _MAX_METADATA_DEPTH = 64
+# Files at the layer's root that no consumer reads: `devcontainer templates apply` leaves README.md and
+# NOTES.md out, and installing a feature runs install.sh with neither. `featurepub docs`, like the
+# reference action's generate-docs, rewrites README.md after publishing, so without this every version
+# not bumped since would read as changed on the next run.
+DOCUMENTATION = frozenset({"README.md", "NOTES.md"})
 
 
 class OverLimit(Exception):
@@ -277,26 +282,39 @@ def _same(ours: Member, theirs: Member) -> bool:
 
 
 def layer_difference(
-    local: dict[str, Member], remote: Iterable[bytes], limit: int = DEFAULT_COMPARE_LIMIT
+    local: dict[str, Member],
+    remote: Iterable[bytes],
+    limit: int = DEFAULT_COMPARE_LIMIT,
+    *,
+    documentation: list[str] | None = None,
 ) -> str | None:
     """None when the remote layer holds exactly the entries of `local` (from `index_layer`); else the
     first difference, naming the file. Reads the remote layer only as far as its first difference;
-    when it is the same, reads it to its end. Raises OverLimit when it is bigger than `limit`."""
+    when it is the same, reads it to its end. Raises OverLimit when it is bigger than `limit`.
+    With a `documentation` list, differences in DOCUMENTATION files are added to it instead."""
     stream = _TarStream(remote, limit)
     seen: set[str] = set()
+
+    def counts(name: str, why: str) -> bool:
+        if documentation is not None and name in DOCUMENTATION:
+            documentation.append(why)
+            return False
+        return True
+
     try:
         with _open(stream) as archive:
             for name, member in _members(archive):
                 ours = local.get(name)
-                if ours is None or not _same(ours, member):
-                    return _describe(name, ours, member)
                 seen.add(name)
                 seen.update(_parents(name))
+                same = ours is not None and _same(ours, member)
+                if not same and counts(name, why := _describe(name, ours, member)):
+                    return why
     except (tarfile.TarError, EOFError, zlib.error, UnicodeError, ValueError) as exc:
         return f"the registry's layer is not a tar archive that can be read ({exc})"
-    missing = sorted(name for name in local if name not in seen)
-    if missing:
-        return _describe(missing[0], local[missing[0]], None)
+    for name in sorted(name for name in local if name not in seen):
+        if counts(name, why := _describe(name, local[name], None)):
+            return why
     stream.drain()
     return None
 
@@ -311,6 +329,8 @@ class Comparison:
 
     manifest: Manifest | None
     difference: str | None
+    # How files no consumer reads (DOCUMENTATION) differ, when everything else is the same.
+    documentation: tuple[str, ...] = ()
 
     @property
     def same(self) -> bool:
@@ -332,17 +352,16 @@ class LayerVerdicts:
     """Layer comparisons already made in a run (a feature's legacy ids usually share one layer)."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str], str | None] = {}
+        self._known: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, ours: str, theirs: str) -> tuple[bool, str | None]:
+    def get(self, ours: str, theirs: str) -> tuple[str | None, tuple[str, ...]] | None:
         with self._lock:
-            key = (ours, theirs)
-            return (key in self._known, self._known.get(key))
+            return self._known.get((ours, theirs))
 
-    def put(self, ours: str, theirs: str, difference: str | None) -> None:
+    def put(self, ours: str, theirs: str, verdict: tuple[str | None, tuple[str, ...]]) -> None:
         with self._lock:
-            self._known[(ours, theirs)] = difference
+            self._known[(ours, theirs)] = verdict
 
 
 def compare_version(
@@ -382,15 +401,17 @@ def compare_version(
     if remote.digest == layer.digest:
         return Comparison(manifest, None)
     verdicts = verdicts or LayerVerdicts()
-    known, difference = verdicts.get(layer.digest, remote.digest)
-    if not known:
-        difference = _layer_difference(target, repository, layer, remote.digest, remote.size, limit)
-        verdicts.put(layer.digest, remote.digest, difference)
-    return Comparison(manifest, difference)
+    verdict = verdicts.get(layer.digest, remote.digest)
+    if verdict is None:
+        documentation: list[str] = []
+        difference = _layer_difference(target, repository, layer, remote.digest, remote.size, limit, documentation)
+        verdict = (difference, tuple(documentation))
+        verdicts.put(layer.digest, remote.digest, verdict)
+    return Comparison(manifest, *verdict)
 
 
 def _layer_difference(
-    target: Target, repository: str, layer: Blob, digest: str, size: int, limit: int
+    target: Target, repository: str, layer: Blob, digest: str, size: int, limit: int, documentation: list[str]
 ) -> str | None:
     if size > limit:
         return _over(f"the registry's layer ({_size(size)})", limit)
@@ -403,6 +424,6 @@ def _layer_difference(
         with target.stream_blob(repository, digest, limit) as pieces:
             if pieces is None:
                 return f"its layer {digest} is not in the registry"
-            return layer_difference(local, pieces, limit)
+            return layer_difference(local, pieces, limit, documentation=documentation)
     except OverLimit:
         return _over("the registry's layer", limit)

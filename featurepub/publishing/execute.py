@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from featurepub.cancel import Cancellation
-from featurepub.errors import EXIT_INCOMPLETE, ContentError, FeaturepubError, Interrupted
+from featurepub.errors import EXIT_INCOMPLETE, ContentError, FeaturepubError, Interrupted, RegistryError
 from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import Manifest
 from featurepub.publishing.collection_merge import UnreadableCollection, merge_collection, same_entries
@@ -211,7 +211,9 @@ class _Run:
             result.status = Status.FAILED
             result.error = str(exc)
             result.error_exit_code = exc.exit_code
-            self.emit(Event(EventKind.FAILED, subject, repository, str(exc)))
+            result.error_cause = exc.reason if isinstance(exc, RegistryError) else exc.message
+            result.error_hint = exc.hint
+            self.emit(Event(EventKind.FAILED, subject, repository, str(exc), error=exc))
         return result
 
     def _publish_repository(
@@ -278,6 +280,11 @@ class _Run:
                 self._complete_floating_tags(subject, comparison.manifest, version, result, elsewhere=True)
             else:
                 self._unchanged(subject, version, result, f"{version}: {PACKED_ELSEWHERE}")
+            if comparison.documentation:
+                result.note = (
+                    f"{result.note}; only documentation no consumer reads differs "
+                    f"({'; '.join(comparison.documentation)}): left as published"
+                )
             return
         result.status = Status.SKIPPED
         result.tags = [TagResult(version, Status.SKIPPED)]

@@ -340,7 +340,7 @@ def push_layout(
             result.status = Status.FAILED
             result.error = str(exc)
             result.error_exit_code = exc.exit_code
-            emit(Event(EventKind.FAILED, _subject(item), item.repository, str(exc)))
+            emit(Event(EventKind.FAILED, _subject(item), item.repository, str(exc), error=exc))
             stopped = not keep_going
     if cancel.cancelled:
         report.interrupted = cancel.reason

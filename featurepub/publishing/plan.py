@@ -13,6 +13,7 @@ from featurepub.kinds import FEATURE, ArtifactKind
 from featurepub.oci import mediatypes
 from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import EMPTY_CONFIG, Manifest, build_manifest, canonical_json
+from featurepub.publishing.events import Event, EventKind, Listener, ignore
 from featurepub.reference import component_problem, parse_repository, repository_problem
 
 GITHUB_REGISTRY = "ghcr.io"
@@ -114,19 +115,37 @@ def feature_repositories(feature: Feature, namespace: str) -> tuple[str, ...]:
     return tuple(f"{namespace}/{name}" for name in feature.repository_names)
 
 
+class _PackingEvents:
+    """Packing progress as PACKING and PACKING_PROGRESS events."""
+
+    def __init__(self, emit: Listener, subject: str, repository: str) -> None:
+        self.emit, self.subject, self.repository = emit, subject, repository
+
+    def started(self, total: int) -> None:
+        self.emit(Event(EventKind.PACKING, self.subject, self.repository, size=total))
+
+    def packed(self, size: int) -> None:
+        self.emit(Event(EventKind.PACKING_PROGRESS, self.subject, self.repository, size=size))
+
+
 def make_plan(
-    collection: Collection, namespace: str, workdir: Path, *, registry: str | None, partial: bool = False
+    collection: Collection,
+    namespace: str,
+    workdir: Path,
+    *,
+    registry: str | None,
+    partial: bool = False,
+    emit: Listener = ignore,
 ) -> Plan:
     """Package every feature or template into `workdir` and describe what to push where. A single
-    folder, or `partial` (a subset of a collection), is merged into the collection that is there."""
+    folder, or `partial` (a subset of a collection), is merged into the collection that is there;
+    `emit` hears how packing goes (PACKING, PACKING_PROGRESS, then PACKAGED per layer)."""
     namespace = check_names(collection, namespace, registry=registry)
     plans = []
     for feature in collection.features:
-        layer = package_feature(feature, workdir / feature.id)
-        plans.append(
-            FeaturePlan(
-                feature, feature_artifact(feature, layer, registry), feature_repositories(feature, namespace)
-            )
-        )
+        repositories = feature_repositories(feature, namespace)
+        layer = package_feature(feature, workdir / feature.id, _PackingEvents(emit, feature.id, repositories[0]))
+        emit(Event(EventKind.PACKAGED, feature.id, repositories[0], layer.digest, layer.size))
+        plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))
     artifact = collection_artifact(list(collection.features), registry, collection.kind)
     return Plan(namespace, tuple(plans), artifact, collection.kind, partial or collection.single, registry)

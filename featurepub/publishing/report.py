@@ -40,6 +40,10 @@ class RepositoryResult:
     note: str | None = None
     error: str | None = None
     error_exit_code: int = 0  # the exit code of the error class that stopped this repository
+    # The error without the operation and repository it happened in, and its hint: the same cause
+    # stopping several repositories (refused credentials) reads the same in each.
+    error_cause: str | None = None
+    error_hint: str | None = None
     # The manifest the version's exact tag points at after the run, when known: this run's, or the
     # registry's (content packed by another tool, or a version skipped for other content).
     digest: str | None = None
@@ -129,6 +133,7 @@ class PublishReport:
                 "digest": feature.registry_digest,
                 "version": feature.version,
                 "status": feature.status.value,
+                "size": feature.size,
                 "repositories": [_repository_json(r) for r in feature.repositories],
             }
             if feature.registry_digest != feature.digest:
@@ -186,4 +191,10 @@ def _repository_json(result: RepositoryResult) -> dict[str, Any]:
         out["note"] = result.note
     if result.error:
         out["error"] = result.error
+    if result.error_exit_code:
+        out["exitCode"] = result.error_exit_code
+    if result.error_cause:
+        out["cause"] = result.error_cause
+    if result.error_hint:
+        out["hint"] = result.error_hint
     return out

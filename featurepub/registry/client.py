@@ -89,7 +89,7 @@ class RegistryClient:
         self.request_count = 0
         self.retry = retry or RetryPolicy()
         self.in_flight = in_flight or InFlight(requests=8, uploads=4)
-        # Called before each wait: (where, why, attempt number, seconds to wait).
+        # Called before each wait: (where, why, the attempt that failed, seconds to wait).
         self.on_retry: Callable[[RegistryContext, str, int, float], None] | None = None
 
     @property
@@ -143,7 +143,12 @@ class RegistryClient:
             detail = str(exc) if str(exc) not in ("", "timed out") else type(exc).__name__
             raise RegistryError(f"timed out ({detail})", context=context, retryable=True) from None
         except httpx.TransportError as exc:
-            raise RegistryError(f"connection failed: {exc}", context=context, retryable=True) from None
+            raise RegistryError(
+                f"connection failed: {exc}",
+                context=context,
+                retryable=True,
+                hint="check that the registry is up and reachable from here (host, port, proxy settings)",
+            ) from None
         except httpx.InvalidURL as exc:
             raise RegistryError(f"the registry named an invalid URL ({exc})", context=context) from None
         except httpx.StreamError as exc:  # a body that cannot be sent twice: should not happen, never a crash
@@ -181,7 +186,7 @@ class RegistryClient:
                 wait = policy.delay(attempt)
                 if not (exc.retryable and policy.allows(attempt, started, wait)):
                     raise
-                reason = exc.message
+                reason = exc.reason  # `context` says where; exc.message would say it twice
             else:
                 if response.status_code not in RETRYABLE_STATUS:
                     break

@@ -46,7 +46,9 @@ def upload_with_recovery(
             wait = policy.delay(attempt, exc.retry_after)  # Retry-After, as every other retry honours it
             if not policy.allows(attempt, started, wait):
                 raise
-            reason = exc.message
+            reason = exc.reason  # the hook is given where separately
+            if exc.retry_after is not None:
+                reason += f" (Retry-After {exc.retry_after:g} s)"
         if client.on_retry is not None:
             context = RegistryContext(client.registry, repository, f"upload blob {blob.digest[:19]}")
             client.on_retry(context, f"{reason}; starting a new upload session", attempt, wait)

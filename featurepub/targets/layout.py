@@ -2,6 +2,12 @@
 
 Each tag is one descriptor in index.json annotated `org.opencontainers.image.ref.name`
 with `<repository>:<tag>`, so `skopeo copy oci:DIR:<repository>:<tag> docker://...` works.
+
+The same input gives the same bytes: what this run adds to index.json is listed by repository name
+(features publish in parallel, so the order tags are pushed in is not the same from run to run), each
+repository's tags in the order they were pushed (`X.Y.Z`, `X.Y`, `X`, `latest`), after the descriptors
+the folder already held, and no timestamp is written. A run
+that writes nothing (`--dry-run`) leaves no folder behind.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ class LayoutTarget:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._index = self._load_index()
+        self._before = list(self._descriptors())  # kept alive, so that their ids stay theirs
         self._index_lock = threading.Lock()
+        self._written = False  # whether this run put anything in the folder
 
     @property
     def display_name(self) -> str:
@@ -111,6 +119,7 @@ class LayoutTarget:
         target = self._blob_path(blob.digest)
         if target.is_file():
             return 0
+        self._written = True
         target.parent.mkdir(parents=True, exist_ok=True)
         # Same contract as a registry: hash while writing a temp file, check, then rename.
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
@@ -147,15 +156,30 @@ class LayoutTarget:
         return manifest.digest
 
     def _write_index(self) -> None:
+        self._written = True
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / MARKER_FILE).write_bytes(canonical_json(LAYOUT_VERSION))
+        self._index["manifests"] = self._ordered()
         temp = self.root / f"{INDEX_FILE}.partial"
         temp.write_bytes(canonical_json(self._index))
         os.replace(temp, self.root / INDEX_FILE)
+
+    def _ordered(self) -> list[dict[str, Any]]:
+        """The descriptors the folder held keep their order; this run's follow, by repository (a stable
+        sort, so each repository's tags stay in the order they were pushed)."""
+        before = {id(d): position for position, d in enumerate(self._before)}
+        return sorted(self._descriptors(), key=lambda d: (before.get(id(d), len(before)), _repository_of(d)))
 
     def abort(self) -> None:
         """Nothing to break off: each write is local and short, and a run checks between them."""
 
     def close(self) -> None:
-        if not (self.root / INDEX_FILE).exists():
+        # Blobs without a manifest (a run that failed) still make a valid layout.
+        if self._written and not (self.root / INDEX_FILE).exists():
             self._write_index()
+
+
+def _repository_of(descriptor: dict[str, Any]) -> str:
+    """The repository part of a descriptor's ref name ("" without one, or for a bare tag)."""
+    name = ref_name(descriptor) or ""
+    return name.rsplit(":", 1)[0] if ":" in name else ""

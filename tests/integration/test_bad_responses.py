@@ -104,7 +104,8 @@ def test_html_error_page_gives_one_clear_line(
     assert run.code == 4
     assert "Traceback" not in run.stderr
     assert "<html>" not in run.stderr
-    failure = next(line for line in run.stderr.splitlines() if "FAILED" in line)
+    assert f"tool [{namespace}/tool]: FAILED" in run.stderr.splitlines()
+    failure = next(line for line in run.stderr.splitlines() if line.startswith("error: "))  # the cause, once
     assert "HTTP 400" in failure and proxy.host in failure and f"{namespace}/tool" in failure
 
 

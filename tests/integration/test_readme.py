@@ -1,8 +1,9 @@
 """The README's Action, CLI and library sections, run as documented against the registry fixture.
 
-Blocks marked `<!-- readme-test: NAME -->` are extracted from README.md; `ghcr.io` becomes the test
-registry and `my-org/features` the test's namespace, and they run in a folder holding the sample
-collection as `./src`.
+Blocks marked `<!-- readme-test: NAME -->` are extracted from README.md; `ghcr.io` (and `localhost:5000`)
+become the test registry and `my-org/features` the test's namespace, and they run as written in a folder
+laid out like a checkout of this repository: `sample-features/` (its cross-feature references pointed at
+the test's namespace) and `sample-templates/`.
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ def readme_blocks() -> dict[str, tuple[str, str]]:
 
 @pytest.fixture
 def work(tmp_path: Path, registry: RegistryServer, namespace: str) -> Path:
-    samples = copy_samples(tmp_path / "samples", f"{registry.host}/{namespace}")
+    """A folder like a checkout of this repository, where the README's commands run."""
     folder = tmp_path / "work"
     folder.mkdir()
-    (samples / "src").rename(folder / "src")
+    copy_samples(folder / "sample-features", f"{registry.host}/{namespace}")
+    shutil.copytree(ROOT / "sample-templates", folder / "sample-templates")
     return folder
 
 
 def localise(text: str, registry: RegistryServer, namespace: str) -> str:
-    text = text.replace("ghcr.io", registry.host).replace("my-org/features", namespace)
+    text = text.replace("ghcr.io", registry.host).replace("localhost:5000", registry.host)
+    text = text.replace("my-org/features", namespace)
     return text.replace("examples/release.py", str(ROOT / "examples" / "release.py"))
 
 
@@ -54,7 +57,7 @@ def shell(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_every_marked_block_is_found() -> None:
     blocks = readme_blocks()
-    assert sorted(blocks) == ["action", "cli", "example", "library", "templates"]
+    assert sorted(blocks) == ["action", "cli", "example", "library", "login", "templates", "usage"]
     assert blocks["action"][0] == "yaml"
     assert blocks["library"][0] == "python"
 
@@ -66,7 +69,7 @@ def test_readme_cli_commands(work: Path, registry: RegistryServer, namespace: st
     assert (work / "out" / "layout" / "index.json").is_file()
     assert (
         f'"{registry.host}/{namespace}/hello-cli:2": {{}}'
-        in (work / "src" / "hello-cli" / "README.md").read_text()
+        in (work / "sample-features" / "src" / "hello-cli" / "README.md").read_text()
     )
     info = json.loads((work / "hello.json").read_text())
     assert info["referenceCli"]["consumable"] is True
@@ -76,14 +79,35 @@ def test_readme_cli_commands(work: Path, registry: RegistryServer, namespace: st
     assert done.stdout.splitlines()[-4:] == ["latest", "2", "2.0", "2.0.1"]  # `featurepub tags`, newest first
 
 
-def test_readme_templates_block(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+def test_readme_usage_block(work: Path, registry: RegistryServer, namespace: str) -> None:
+    _, body = readme_blocks()["usage"]
+    assert "./src" not in body  # every path is one the repository has
+    done = shell(localise(body, registry, namespace), work)
+    assert done.returncode == 0, done.stderr
+    packed = sorted(p.name for p in (work / "out").iterdir() if p.is_file())
+    assert len(packed) == 6 and "devcontainer-collection.json" in packed  # five layers and the collection
+    assert (work / "out" / "layout" / "index.json").is_file()
+    assert registry_tags(registry.url, f"{namespace}/hello-cli") == ["2", "2.0", "2.0.1", "latest"]
+    assert "would push tags" in done.stderr  # the dry run against `localhost:5000`, here the test registry
+
+
+def test_readme_login_block(work: Path, registry: RegistryServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, body = readme_blocks()["login"]
+    monkeypatch.setenv("TOKEN", "a-token-for-the-readme")
+    done = shell(localise(body, registry, "my-org/features"), work)
+    assert done.returncode == 0, done.stderr
+    assert f"logged in to {registry.host} as octocat" in done.stderr
+    assert f"removed the credentials for {registry.host}" in done.stderr
+    assert "a-token-for-the-readme" not in done.stdout + done.stderr
+
+
+def test_readme_templates_block(work: Path, registry: RegistryServer, namespace: str) -> None:
     _, body = readme_blocks()["templates"]
-    shutil.copytree(ROOT / "sample-templates", tmp_path / "templates-repo")
     script = localise(body, registry, namespace).replace("my-org/templates", f"{namespace}/templates")
-    done = shell(script, tmp_path)
+    done = shell(script, work)
     assert done.returncode == 0, done.stderr
     assert registry_tags(registry.url, f"{namespace}/templates/python-app") == ["2", "2.0", "2.0.1", "latest"]
-    config = (tmp_path / "my-project" / ".devcontainer" / "devcontainer.json").read_text(encoding="utf-8")
+    config = (work / "my-project" / ".devcontainer" / "devcontainer.json").read_text(encoding="utf-8")
     assert '"PYTHON_VERSION": "3.13"' in config
 
 
@@ -128,7 +152,7 @@ def test_readme_action_workflow(work: Path, tmp_path: Path, registry: RegistrySe
     run = run_composite(
         ROOT,
         inputs,
-        workspace=work,
+        workspace=work / "sample-features",  # a feature repository: features in ./src
         runner_temp=tmp_path / "runner-temp",
         github={"repository": "my-org/features", "sha": "0" * 40, "actor": "octocat"},
         env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
@@ -137,4 +161,4 @@ def test_readme_action_workflow(work: Path, tmp_path: Path, registry: RegistrySe
     digests = json.loads(run.outputs["digests"])
     assert tag_digest(registry.url, f"{namespace}/hello-cli", "2.0.1") == digests["hello-cli"]
     assert "| `hello-cli` | 2.0.1 |" in run.summary
-    assert (work / "src" / "hello-cli" / "README.md").is_file()  # generate-docs: "true"
+    assert "hello-cli" in json.loads(run.outputs["published"])  # publish-features: "true"

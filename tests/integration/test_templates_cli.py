@@ -46,7 +46,7 @@ def test_validate_refuses_a_folder_mixing_features_and_templates(tmp_path: Path)
     lines = run.stderr.splitlines()
     assert len(lines) == 2, run.stderr
     assert "holds both features (feat) and templates (tmpl)" in lines[0]
-    assert lines[1] == "error: 1 problem found in the features and templates; nothing was published"
+    assert lines[1] == "error: 1 problem found in the features and templates"  # validate publishes nothing anyway
     published = featurepub("publish", tmp_path, "-n", "x/y", "--layout", tmp_path / "layout")
     assert published.code == 2 and not (tmp_path / "layout").exists()
 

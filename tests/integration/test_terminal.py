@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from tests.support.proxy import RegistryProxy
 from tests.support.publishing import featurepub
 from tests.support.registry import RegistryServer
 
@@ -58,21 +62,99 @@ def run_with_tty_stderr(args: list[str], env: dict[str, str]) -> tuple[int, str,
     return process.wait(timeout=120), stdout, b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_progress_bars_and_colour_on_a_terminal(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
+BAR = re.compile(
+    r"(?P<label>[\w-]+)  \[[#.]+\]\s+(?P<percent>\d+)%  (?P<done>[\d.]+ \w+) / (?P<total>[\d.]+ \w+)"
+    r"(?:  [^\r\n]*)?"  # rate and time left
+)
+ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+SIZES = {"big-a": 8 * 1024 * 1024, "big-b": 12 * 1024 * 1024}
+
+
+def two_big_features(root: Path) -> Path:
+    for feature_id, size in SIZES.items():
+        folder = root / "src" / feature_id
+        folder.mkdir(parents=True)
+        (folder / "devcontainer-feature.json").write_text(
+            json.dumps({"id": feature_id, "version": "1.0.0", "name": feature_id})
+        )
+        (folder / "install.sh").write_text("#!/bin/sh\n")
+        (folder / "payload.bin").write_bytes(os.urandom(size))
+    return root
+
+
+def bar_rows(terminal: str) -> list[re.Match[str]]:
+    """Every bar drawn, wherever it was redrawn: the text between carriage returns, newlines and escapes."""
+    pieces = re.split(r"\r|\n", ESCAPE.sub("\n", terminal))
+    return [m for m in (BAR.fullmatch(p.rstrip()) for p in pieces) if m]
+
+
+def test_two_uploads_at_once_each_have_their_own_bar(
+    tmp_path: Path, make_proxy: Callable[..., RegistryProxy], namespace: str
+) -> None:
+    # The proxy reads upload bodies at 3 MB/s, so both features' layers are in flight at once
+    # (the registry profile publishes features in parallel).
+    proxy = make_proxy(upload_rate=3e6)
+    root = two_big_features(tmp_path / "collection")
+    code, stdout, terminal = run_with_tty_stderr(
+        ["publish", str(root), "-r", proxy.host, "-n", f"{namespace}/tty"], clean_env()
+    )
+    assert code == 0, terminal
+    assert json.loads(stdout)["big-a"]["version"] == "1.0.0"  # stdout stays clean JSON (the reference line)
+    rows = bar_rows(terminal)
+    for feature_id, size in SIZES.items():
+        total = f"{size / 1024 / 1024:.1f} MiB"
+        own = [row for row in rows if row["label"] == feature_id]
+        assert own, terminal
+        assert {row["total"] for row in own} == {total}  # never the other's size, never a sum
+        assert any(row["done"] == total and row["percent"] == "100" for row in own)  # ends at its own total
+        assert all(float(row["done"].split()[0]) <= float(total.split(maxsplit=1)[0]) for row in own)
+    # Both bars on screen at once, both under way: the two uploads overlapped.
+    # A frame of two bars is `\r<first>\r\n<second>\r`: the end of one line and the start of the next.
+    lines = ESCAPE.sub("", terminal).replace("\r\n", "\n").split("\n")
+    frames = [
+        (BAR.fullmatch(a.split("\r")[-1].rstrip()), BAR.fullmatch(b.split("\r")[0].rstrip()))
+        for a, b in pairwise(lines)
+    ]
+    assert any(
+        a and b and {a["label"], b["label"]} == set(SIZES) and int(a["percent"]) < 100 and int(b["percent"]) < 100
+        for a, b in frames
+    ), "no frame shows both uploads under way"
+    plain = ESCAPE.sub("", terminal)
+    assert re.search(rf"big-a \[{namespace}/tty/big-a\]: uploaded 8\.0 MiB in \d+\.\d s", plain)
+    assert re.search(rf"big-b \[{namespace}/tty/big-b\]: uploaded 12\.0 MiB in \d+\.\d s", plain)
+    # Colour on the statuses; the bars are gone and the cursor is back at the end.
+    assert "\x1b[32mpushed tag\x1b[0m 1.0.0" in terminal
+    assert "\x1b[32mdone\x1b[0m: 2 features to" in terminal
+    assert terminal.rfind("\x1b[?25h") > terminal.rfind("\x1b[?25l")
+
+    # The same run off a terminal (a CI log): plain lines, one when each upload starts and ends.
+    run = featurepub("publish", root, "-r", proxy.host, "-n", f"{namespace}/plain", env=clean_env())
+    assert run.code == 0, run.stderr
+    assert "\x1b" not in run.stderr
+    assert "\r" not in run.stderr
+    lines = run.stderr.splitlines()
+    started = [
+        lines.index(f"{f} [{namespace}/plain/{f}]: uploading {s / 1024 / 1024:.1f} MiB") for f, s in SIZES.items()
+    ]
+    ended = [
+        next(i for i, line in enumerate(lines) if line.startswith(f"{f} [{namespace}/plain/{f}]: uploaded "))
+        for f in SIZES
+    ]
+    assert max(started) < min(ended)  # both were under way at once
+    assert lines[ended[0]].startswith(f"big-a [{namespace}/plain/big-a]: uploaded 8.0 MiB in ")
+    assert lines[ended[1]].startswith(f"big-b [{namespace}/plain/big-b]: uploaded 12.0 MiB in ")
+    assert lines[-1].startswith(f"done: 2 features to {proxy.host} (2 published), 20.0 MiB uploaded")
+
+
+def test_a_single_upload_bar_on_a_terminal(tmp_path: Path, registry: RegistryServer, namespace: str) -> None:
     root = big_feature(tmp_path)
     code, stdout, terminal = run_with_tty_stderr(
         ["publish", str(root), "-r", registry.host, "-n", namespace], clean_env()
     )
     assert code == 0, terminal
-    assert json.loads(stdout)["big"]["version"] == "1.0.0"  # stdout stays clean JSON
-    # A bar redrawn in place with \r and erase-line, reaching 100%.
-    assert "\r\x1b[K" in terminal
-    assert "big [" in terminal
-    assert "100%" in terminal
-    assert "3.0 MiB / 3.0 MiB" in terminal
-    assert "[" + "#" * 24 + "]" in terminal
-    # Colour: the statuses, and nothing else changes wording.
-    assert "\x1b[32mpushed tag\x1b[0m 1.0.0" in terminal
+    assert json.loads(stdout)["big"]["version"] == "1.0.0"  # stdout stays clean JSON (the reference line)
+    assert any(row["label"] == "big" and row["done"] == row["total"] == "3.0 MiB" for row in bar_rows(terminal))
+    assert "[" + "#" * 24 + "]" in terminal  # wide terminal: the whole bar
     assert "\x1b[32mdone\x1b[0m: 1 feature to" in terminal
 
 

@@ -121,7 +121,7 @@ def test_select_by_ref_name_and_ignore_unnamed_descriptors(
     everything = featurepub("push-layout", folder, "-r", registry.host, "-n", namespace, "--dry-run")
     assert everything.code == 0, everything.stderr
     assert everything.json["ignored"] == [unnamed["digest"]]
-    assert "1 descriptors without a ref name" in everything.stderr
+    assert "not pushed: 1 descriptor without a ref name" in everything.stderr
     statuses = {r["refName"]: r["status"] for r in everything.json["refs"]}
     assert statuses[wanted] == "unchanged"
     assert {s for name, s in statuses.items() if name != wanted} == {"planned"}

@@ -86,6 +86,18 @@ def test_republishing_what_the_reference_published_changes_nothing(
     layer_reads = [r.path for r in proxy.requests("GET", "/blobs/")]
     assert len(layer_reads) == len(ids) + 1  # each feature's layer, and the collection's document
 
+    # README.md regenerated after publishing (devcontainers/action runs generate-docs after publish):
+    # no consumer reads it, so the version stays unchanged, and the note says what differs.
+    readme = samples / "src" / "common-utils" / "README.md"
+    readme.write_text("# Common utilities\n\nRegenerated after publishing.\n")
+    docs = featurepub("publish", samples, "-r", registry.host, "-n", namespace, "--report", tmp_path / "d.json")
+    assert docs.code == 0, docs.stderr
+    assert json.loads(docs.stdout)["common-utils"] == {}
+    common = report_of(tmp_path / "d.json")["features"]["common-utils"]
+    assert common["status"] == "unchanged", common
+    assert "only documentation no consumer reads differs (README.md " in note_of(common)
+    assert report_of(tmp_path / "d.json")["bytesUploaded"] == 0
+
     # A changed install.sh without a version bump: skipped, naming the file, on both repositories.
     script = samples / "src" / "hello-cli" / "install.sh"
     script.write_text(script.read_text() + "echo changed\n")

@@ -109,11 +109,15 @@ class ListeningServer(ThreadingHTTPServer):
 
 
 class RegistryProxy:
-    def __init__(self, upstream: str, rules: Iterable[Rule] = ()) -> None:
+    """`upload_rate` (bytes per second) reads each upload's body no faster than that, as a slow
+    uplink sends it: the client's uploads stay in flight long enough to overlap."""
+
+    def __init__(self, upstream: str, rules: Iterable[Rule] = (), *, upload_rate: float | None = None) -> None:
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.rules = list(rules)
+        self.upload_rate = upload_rate
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._server = ListeningServer(("127.0.0.1", 0), self._handler())
@@ -194,7 +198,23 @@ class RegistryProxy:
             def _read_body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                     return read_chunked(self.rfile)
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                if proxy.upload_rate is None or "/blobs/uploads/" not in self.path:
+                    return self.rfile.read(length)
+                return self._read_paced(length, proxy.upload_rate)
+
+            def _read_paced(self, length: int, rate: float) -> bytes:
+                pieces, read, started = [], 0, time.monotonic()
+                while read < length:
+                    piece = self.rfile.read(min(length - read, 64 * 1024))
+                    if not piece:
+                        break
+                    pieces.append(piece)
+                    read += len(piece)
+                    ahead = read / rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                return b"".join(pieces)
 
             def _serve(self) -> None:
                 arrived = time.monotonic()

@@ -125,6 +125,27 @@ def test_a_real_change_names_the_first_file_that_differs(change: object, expecte
     assert layer_difference(LOCAL, pieces(remote)) == expected
 
 
+def test_documentation_no_consumer_reads_is_collected_apart_when_asked() -> None:
+    # README.md rewritten after publishing (docs run after publish), NOTES.md only here: the rest is the same.
+    local = index_layer([tar([*FEATURE, Item("./README.md", b"# Tool, regenerated\n"), Item("./NOTES.md", b"n")])])
+    remote = tar([*FEATURE, Item("./README.md", b"# Tool\n")])
+    documentation: list[str] = []
+    assert layer_difference(local, pieces(remote), documentation=documentation) is None
+    assert documentation == ["README.md differs", "NOTES.md is not in the registry's version"]
+    # Without the list it is a difference like any other; so is a README.md below the root.
+    assert layer_difference(local, pieces(remote)) == "README.md differs"
+    nested = tar([*FEATURE, Item("./bin/README.md", b"x")])
+    assert (
+        layer_difference(LOCAL, pieces(nested), documentation=[])
+        == "bin/README.md is only in the registry's version"
+    )
+    # A documentation difference never hides a real one that comes after it.
+    changed = tar(
+        [Item("./README.md", b"# Tool\n"), *FEATURE[:2], Item("./install.sh", b"other", 0o755), *FEATURE[3:]]
+    )
+    assert layer_difference(local, pieces(changed), documentation=[]) == "install.sh differs"
+
+
 def test_a_hard_link_holds_what_it_links_to() -> None:
     items = [*FEATURE[:4], Item("./bin/tool", FEATURE[4].data, 0o755)]
     linked = [Item("./bin/tool2", kind=tarfile.LNKTYPE, link="./bin/tool", mode=0o755)]

@@ -223,3 +223,26 @@ def test_stdout_is_what_the_reference_cli_prints() -> None:
     assert report.to_json()["same"]["digest"] == theirs
     assert report.to_json()["same"]["packedDigest"] == DIGEST
     assert report.to_json()["same"]["repositories"][0]["digest"] == theirs
+
+
+def test_a_failed_repository_says_its_cause_hint_and_exit_code() -> None:
+    failed = repo("ns/feat", Status.FAILED)
+    failed.error = "HEAD manifest 1.0.0 on r.example/ns/feat: HTTP 401 (Unauthorized) (no credentials found)"
+    failed.error_cause, failed.error_hint, failed.error_exit_code = (
+        "HTTP 401 (Unauthorized)",
+        "no credentials found",
+        3,
+    )
+    report = PublishReport("r.example", "ns", [FeatureResult("feat", "1.0.0", DIGEST, 10, [failed])])
+    entry = report.to_json()["feat"]
+    assert entry["size"] == 10
+    assert entry["repositories"][0] == {
+        "repository": "ns/feat",
+        "status": "failed",
+        "tags": {},
+        "bytesUploaded": 0,
+        "error": failed.error,
+        "exitCode": 3,
+        "cause": "HTTP 401 (Unauthorized)",
+        "hint": "no credentials found",
+    }

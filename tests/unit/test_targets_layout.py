@@ -144,12 +144,46 @@ def test_push_blob_with_wrong_digest_is_refused_and_leaves_nothing(tmp_path: Pat
     assert list((tmp_path / "blobs" / "sha256").iterdir()) == []
 
 
-def test_close_writes_an_empty_layout(tmp_path: Path) -> None:
+def test_a_target_that_wrote_nothing_leaves_no_folder(tmp_path: Path) -> None:
+    # `publish --layout out/x --dry-run` reads the layout only: out/x must not appear.
+    root = tmp_path / "out" / "x"
+    target = LayoutTarget(root)
+    assert target.list_tags(REPO) == []
+    assert not target.has_blob(REPO, EMPTY_CONFIG.digest)
+    target.close()
+    assert not (tmp_path / "out").exists()
+    assert LayoutTarget(root).display_name == f"layout {root}"
+
+
+def test_blobs_without_a_manifest_still_make_a_layout(tmp_path: Path) -> None:
     root = tmp_path / "new"
-    LayoutTarget(root).close()
+    target = LayoutTarget(root)
+    target.push_blob(REPO, EMPTY_CONFIG)  # a run that failed before its first tag
+    target.close()
     assert index_of(root) == {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": []}
     assert (root / "oci-layout").is_file()
-    assert LayoutTarget(root).display_name == f"layout {root}"
+
+
+def test_the_same_tags_pushed_in_another_order_give_the_same_index(tmp_path: Path) -> None:
+    # Features publish in parallel: their tags reach the index interleaved differently each run
+    # (each repository's own tags always in the same order).
+    b_exact, b_major, a_exact = ("ns/b", "1.0.0", b"b"), ("ns/b", "1", b"b"), ("ns/a", "1.0.0", b"a")
+    collection = ("ns", "latest", b"c")
+    indexes = []
+    for name, order in (
+        ("one", [b_exact, a_exact, b_major, collection]),
+        ("two", [a_exact, b_exact, b_major, collection]),
+    ):
+        target = LayoutTarget(tmp_path / name)
+        for repository, tag, content in order:
+            publish(target, repository, [tag], content)
+        target.close()
+        indexes.append((tmp_path / name / "index.json").read_bytes())
+    assert indexes[0] == indexes[1]
+    names = [
+        d["annotations"]["org.opencontainers.image.ref.name"] for d in index_of(tmp_path / "one")["manifests"]
+    ]
+    assert names == ["ns:latest", "ns/a:1.0.0", "ns/b:1.0.0", "ns/b:1"]
 
 
 def test_existing_index_is_kept(tmp_path: Path) -> None:
