@@ -45,13 +45,19 @@ RequestsInFlightOption = Annotated[
     typer.Option(
         "--requests-in-flight",
         min=1,
+        metavar="N",
         help="Small requests (HEAD, GET, tag pushes) out at once; default: the registry profile's "
         "(`featurepub profiles`).",
     ),
 ]
 UploadsInFlightOption = Annotated[
     int | None,
-    typer.Option("--uploads-in-flight", min=1, help="Blob uploads out at once; default: the registry profile's."),
+    typer.Option(
+        "--uploads-in-flight",
+        min=1,
+        metavar="N",
+        help="Blob uploads out at once; default: the registry profile's.",
+    ),
 ]
 
 

@@ -134,6 +134,7 @@ class _Run:
         self.completed = completed  # feature id -> version, from the collection last pushed
         self.stopped = threading.Event()
         self.known_tags: dict[TagKey, str | None] = {}  # probed once, used once
+        self.failed_tags: dict[TagKey, FeaturepubError] = {}  # probed once and failed: reported, not asked again
         # Repositories known to exist (None: unknown). One that does not exist holds no tags and
         # no blobs, so probing it is skipped: that saves a tag probe, a tags list and blob HEADs.
         self.existing_repositories: frozenset[str] | None = None
@@ -164,6 +165,8 @@ class _Run:
         key = (repository, tag)
         if key in self.known_tags:
             return self.known_tags.pop(key)
+        if key in self.failed_tags:
+            raise self.failed_tags.pop(key)
         return self.target.tag_digest(repository, tag)
 
     def emit(self, event: Event) -> None:
@@ -429,6 +432,7 @@ def execute(
     lanes = Lanes(features=options.concurrency, steps=2 * options.concurrency)
     run = _Run(target, options, emit, collection.completed, cancel, lanes)
     run.known_tags.update(state.tags)
+    run.failed_tags.update(state.failed)
     if collection.readable:
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection.digest
     run.existing_repositories = state.existing_repositories

@@ -40,9 +40,11 @@ class NamespaceState:
 
     collection: CollectionState
     existing_repositories: frozenset[str] | None  # None: unknown, probe every repository
-    # (repository, exact tag) -> the digest it points at, None when it is not there; a tag whose HEAD
-    # failed is left out (the feature asks again, and reports the failure).
+    # (repository, exact tag) -> the digest it points at, None when it is not there.
     tags: dict[TagKey, str | None] = field(default_factory=dict)
+    # (repository, exact tag) -> why asking failed (after the retries): the feature reports it rather
+    # than asking again, so an unreachable registry costs one round of retries, not two.
+    failed: dict[TagKey, FeaturepubError] = field(default_factory=dict)
 
 
 def read_state(target: Target, namespace: str, exact_tags: Iterable[TagKey] = ()) -> NamespaceState:
@@ -55,17 +57,18 @@ def read_state(target: Target, namespace: str, exact_tags: Iterable[TagKey] = ()
         collection = pool.submit(read_collection, target, namespace)
         existing = _existing_repositories(target, namespace)
         probed = [key for key in wanted if existing is None or key[0] in existing]
-        answers = pool.map(lambda key: _tag_digest(target, key), probed)
-        tags = {key: digest for key, (answered, digest) in zip(probed, answers, strict=True) if answered}
-        return NamespaceState(collection.result(), existing, tags)
+        answers = dict(zip(probed, pool.map(lambda key: _tag_digest(target, key), probed), strict=True))
+        tags = {key: answer for key, answer in answers.items() if not isinstance(answer, FeaturepubError)}
+        failed = {key: answer for key, answer in answers.items() if isinstance(answer, FeaturepubError)}
+        return NamespaceState(collection.result(), existing, tags, failed)
 
 
-def _tag_digest(target: Target, key: TagKey) -> tuple[bool, str | None]:
-    """(whether the registry answered, the digest the tag points at)."""
+def _tag_digest(target: Target, key: TagKey) -> str | FeaturepubError | None:
+    """The digest the tag points at (None: not there), or why the registry could not say."""
     try:
-        return True, target.tag_digest(*key)
-    except FeaturepubError:
-        return False, None
+        return target.tag_digest(*key)
+    except FeaturepubError as exc:
+        return exc
 
 
 def read_collection(target: Target, namespace: str) -> CollectionState:
