@@ -67,40 +67,6 @@ def in_flight_keywords(requests: int | None, uploads: int | None) -> dict[str, A
     return {name: value for name, value in given.items() if value is not None}
 
 
-EARLY_CONNECTIONS = 8  # the run opens more once it knows how many requests it will have out
-
-
-def _connect_early(registry: str, insecure: list[str] | None) -> None:
-    """Start connecting to the registry while the rest of featurepub loads and the features are read:
-    a connection asks the registry nothing, and its round trip is then off the critical path. Not
-    through a proxy (the variables are read later, with NO_PROXY)."""
-    import os
-
-    proxies = ("https_proxy", "http_proxy", "all_proxy")
-    if any(os.environ.get(name) or os.environ.get(name.upper()) for name in proxies):
-        return
-    from featurepub.errors import FeaturepubError
-    from featurepub.reference import (
-        DOCKER_HUB,
-        DOCKER_HUB_API,
-        is_loopback,
-        parse_registry,
-        parse_registry_location,
-    )
-    from featurepub.registry.sockets_ahead import open_early
-
-    try:
-        host, _ = parse_registry_location(registry)
-        named = {parse_registry(h) for h in insecure or ()}
-    except FeaturepubError:
-        return  # the command says what is wrong with it
-    api_host = DOCKER_HUB_API if host == DOCKER_HUB else host
-    name, colon, port = api_host.rpartition(":")
-    if not colon or not port.isdecimal() or name.endswith(":"):  # no port (an IPv6 address has colons)
-        name, port = api_host, "80" if is_loopback(host) or host in named else "443"
-    open_early(name.strip("[]"), int(port), EARLY_CONNECTIONS)
-
-
 def _size(value: str) -> int:
     from featurepub.errors import InputError
     from featurepub.registry.profiles import parse_size
@@ -218,7 +184,9 @@ def publish(
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     limit = _size(compare_limit)
     if layout is None:
-        _connect_early(registry, insecure)  # first: the library loads meanwhile
+        from featurepub.registry.early_connect import connect_early
+
+        connect_early(registry, insecure or (), path)  # first: the library loads meanwhile
     from featurepub.api import publish as run_publish
     from featurepub.cli.interrupt import Interruptible
     from featurepub.cli.output import Console

@@ -10,13 +10,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from bench.latency_proxy import LatencyProxy
 from featurepub.api import open_registry
 from featurepub.registry import sockets_ahead
-from featurepub.registry.sockets_ahead import SocketsAhead
+from featurepub.registry.early_connect import connect_early
+from featurepub.registry.sockets_ahead import SocketsAhead, claim_early
 from tests.support.registry import RegistryServer
 
 
@@ -107,3 +109,29 @@ def test_a_host_that_refuses_leaves_nothing_to_wait_for(listener: socket.socket)
     _wait_for(lambda: ahead._opening.get(("127.0.0.1", port)) == 0)
     assert ahead.take("127.0.0.1", port, timeout=5) is None
     ahead.close()
+
+
+def test_a_publish_connects_for_its_first_wave_before_loading_anything(
+    listener: socket.socket, tmp_path: Path
+) -> None:
+    port = listener.getsockname()[1]
+    for index in range(5):
+        (tmp_path / "src" / f"f{index}").mkdir(parents=True)
+    connect_early(f"127.0.0.1:{port}", (), tmp_path)
+    accepted = [listener.accept()[0] for _ in range(8)]  # a feature each, and the collection's reads
+    connector = claim_early()
+    assert connector is not None and claim_early() is None  # handed to the first pool only
+    taken = [connector.take("127.0.0.1", port, timeout=5) for _ in range(9)]
+    assert sum(sock is not None for sock in taken) == 8
+    for sock in [*taken, *accepted]:
+        if sock is not None:
+            sock.close()
+    connector.close()
+
+
+def test_no_early_connection_when_a_proxy_is_set(
+    listener: socket.socket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    connect_early(f"127.0.0.1:{listener.getsockname()[1]}", (), tmp_path)
+    assert claim_early() is None
