@@ -16,8 +16,9 @@ from featurepub.errors import FeaturepubError
 from featurepub.reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback, parse_registry, parse_registry_location
 from featurepub.registry.sockets_ahead import open_early
 
-# At most this many before the run knows its registry's limits (it opens more itself, if they allow).
-EARLY_LIMIT = 16
+# At most this many before the run knows its registry's limits: the most any profile keeps in flight.
+# Those a registry with lower limits does not use are closed unused a few seconds later.
+EARLY_LIMIT = 32
 _PROXY_VARIABLES = ("https_proxy", "http_proxy", "all_proxy")
 
 
@@ -35,13 +36,19 @@ def connect_early(registry: str, insecure: Iterable[str], source: Path) -> None:
     name, colon, port = api_host.rpartition(":")
     if not colon or not port.isdecimal() or name.endswith(":"):  # no port (an IPv6 address has colons)
         name, port = api_host, "80" if is_loopback(host) or host in named else "443"
-    open_early(name.strip("[]"), int(port), min(_folders_under(source / "src") + 3, EARLY_LIMIT))
+    open_early(name.strip("[]"), int(port), min(_features_in(source) + 3, EARLY_LIMIT))
 
 
-def _folders_under(src: Path) -> int:
-    """How many folders `src` holds (a collection's features), 1 when it is not a folder."""
-    try:
-        with os.scandir(src) as entries:
-            return max(1, sum(1 for entry in entries if entry.is_dir()))
-    except OSError:
+def _features_in(source: Path) -> int:
+    """About how many features (or templates) `source` holds: the folders of its `src/`, or its own
+    folders when it is that `src/` folder itself (as the reference CLI is given it); 1 for a single
+    feature's folder, or what cannot be read."""
+    if any((source / name).exists() for name in ("devcontainer-feature.json", "devcontainer-template.json")):
         return 1
+    for folder in (source / "src", source):
+        try:
+            with os.scandir(folder) as entries:
+                return max(1, sum(1 for entry in entries if entry.is_dir() and not entry.name.startswith(".")))
+        except OSError:
+            continue
+    return 1

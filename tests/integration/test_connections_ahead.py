@@ -117,7 +117,7 @@ def test_a_publish_connects_for_its_first_wave_before_loading_anything(
     port = listener.getsockname()[1]
     for index in range(5):
         (tmp_path / "src" / f"f{index}").mkdir(parents=True)
-    connect_early(f"127.0.0.1:{port}", (), tmp_path)
+    connect_early(f"127.0.0.1:{port}", (), tmp_path / "src")  # the src folder, as the reference CLI takes it
     accepted = [listener.accept()[0] for _ in range(8)]  # a feature each, and the collection's reads
     connector = claim_early()
     assert connector is not None and claim_early() is None  # handed to the first pool only
