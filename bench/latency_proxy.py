@@ -124,6 +124,12 @@ class LatencyProxy:
     def port(self) -> int:
         return int(self._server.server_address[1])
 
+    @property
+    def connections(self) -> int:
+        """Client connections accepted since the last reset."""
+        with self._lock:
+            return self._traffic.connections
+
     def reset(self) -> Traffic:
         """What went through since the last reset; counting starts again from nothing."""
         with self._lock:

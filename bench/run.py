@@ -52,7 +52,8 @@ registry time is a bare http.client replay of the scenario's requests without la
 to the registry for 0 ms rows and through the proxy for the others.
 
 Prints a table per scenario and round trip: both walls, fp/ref, the baseline's best wall and
-fp/base (best runs, 0 ms), the floor and its round trips, fp/floor, requests per fresh feature,
+fp/base (best runs, 0 ms), the floor and its round trips, fp/floor, requests per fresh feature (beyond
+the first: what fresh N sends beyond fresh 1, over N - 1; the run's own reads are paid once),
 requests, connections and peak RSS of each tool; then issue 13's targets, for the rows that ran,
 with met / MISSED:
   at 20 ms: fresh 20 <= 1/15 of the reference, fresh 100 <= 1/40, no change 20 <= 1/4, no change

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -10,7 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
-from typing_extensions import Unpack
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # a slow import, only for Python 3.10
+    from typing_extensions import Unpack
 
 from featurepub.cancel import Cancellation
 from featurepub.credentials.chain import CredentialChain, default_chain, explicit_credential
@@ -18,8 +22,7 @@ from featurepub.errors import InputError
 from featurepub.features.collection import Collection, load_collection
 from featurepub.publishing.content_equality import DEFAULT_COMPARE_LIMIT
 from featurepub.publishing.events import Event, EventKind, Listener, ignore, retry_events, serialized
-from featurepub.publishing.execute import PublishOptions, execute, read_state
-from featurepub.publishing.plan import check_names, make_plan
+from featurepub.publishing.plan import check_names, feature_repositories
 from featurepub.publishing.report import PublishReport
 from featurepub.reference import credential_scope, parse_registry, parse_registry_location
 from featurepub.registry.retry import RetryPolicy
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from featurepub.publishing.layout_push import LayoutPushReport
     from featurepub.readback.results import InspectResult, TagsResult
     from featurepub.registry.client import RegistryClient
+    from featurepub.registry.profiles import Profile
     from featurepub.targets.registry import RegistryTarget
 
 
@@ -50,7 +54,9 @@ class Connection(TypedDict, total=False):
     `username` and `password` come first in the credential chain (or give a whole
     `credentials` chain); `ca_file` adds CA certificates to the system trust store;
     `insecure_hosts` may use plain HTTP or unverified TLS; `log` receives one redacted line
-    per request and says which credential source was used.
+    per request and says which credential source was used. `requests_in_flight` and
+    `uploads_in_flight` change how many small requests and how many blob uploads are out at once
+    (default: the profile's).
     """
 
     insecure_hosts: Iterable[str]
@@ -65,6 +71,8 @@ class Connection(TypedDict, total=False):
     connect_timeout: float | None
     http2: bool
     log: Callable[[str], None] | None
+    requests_in_flight: int | None
+    uploads_in_flight: int | None
 
 
 def _transport(host: str, connection: Connection) -> TransportOptions:
@@ -125,6 +133,7 @@ def open_registry(
     profile = select_profile(
         host, name=connection.get("profile"), config=load_config(config) if config is not None else None
     )
+    profile = _with_limits(profile, connection)
     return RegistryTarget(
         host,
         credentials=_credentials(host, connection),
@@ -134,6 +143,18 @@ def open_registry(
         push=push,
         credential_scope=credential_scope(host, repository),
     )
+
+
+def _with_limits(profile: Profile, connection: Connection) -> Profile:
+    """The profile with the in-flight limits the caller gave (InputError for one under 1)."""
+    for name in ("requests_in_flight", "uploads_in_flight"):
+        value = connection.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{name} must be a whole number of at least 1, not {value!r}")
+        profile = profile.with_changes(**{name: value})
+    return profile
 
 
 def _report_retries(target: Target, listener: Listener, subjects: dict[str, str] | None = None) -> None:
@@ -218,7 +239,8 @@ def publish(
     host, prefix = parse_registry_location(registry) if registry else (None, "")
     namespace = check_names(collection, f"{prefix}/{namespace}" if prefix else namespace, registry=host)
     target = open_target(registry=host, layout=layout, repository=namespace, **_interruptible(connection, cancel))
-    subjects = {f"{namespace}/{name}": f.id for f in collection.features for name in f.repository_names}
+    exact_tags = [(r, f.version) for f in collection.features for r in feature_repositories(f, namespace)]
+    subjects = {r: f.id for f in collection.features for r in feature_repositories(f, namespace)}
     _report_retries(target, listener, {**subjects, namespace: "collection"})
     try:
         with (
@@ -226,8 +248,16 @@ def publish(
             tempfile.TemporaryDirectory(prefix="featurepub-") as workdir,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-state") as background,
         ):
-            # The registry's answers about the namespace arrive while the layers are packed.
-            state = background.submit(read_state, target, namespace)
+            # Connections open, and the registry's answers about the namespace arrive, while the engine
+            # loads and the layers are packed: a feature's first requests (its exact tag's HEAD, or its
+            # blobs) need neither.
+            target.open_ahead(len(exact_tags) + 3)  # a HEAD or a blob per repository, and the collection
+            from featurepub.publishing.survey import read_state
+
+            state = background.submit(read_state, target, namespace, exact_tags)
+            from featurepub.publishing.execute import PublishOptions, execute
+            from featurepub.publishing.plan import make_plan
+
             plan = make_plan(
                 collection, namespace, Path(workdir), registry=host, partial=features is not None, emit=listener
             )
@@ -235,7 +265,7 @@ def publish(
                 force=force,
                 dry_run=dry_run,
                 keep_going=keep_going,
-                concurrency=target.concurrency,
+                concurrency=target.requests_in_flight,
                 compare_limit=compare_limit,
             )
             return execute(plan, target, options, listener, state.result(), cancel)

@@ -4,6 +4,7 @@
 [registries."registry.example.com"]   # a host, host:port, or a pattern such as "*.corp.example"
 profile = "ecr"                        # start from a built-in profile (else the host's own)
 chunk_size = "8MiB"                    # then change any field of it
+requests_in_flight = 4                 # small requests out at once; uploads_in_flight: blob bodies
 ```
 
 Every problem names the file and the key path (`registries -> ghcr.io -> chunk_size`) and
@@ -43,6 +44,9 @@ _OPTIONAL_SIZES = ("chunk_max",)  # 0 = no limit
 _BOOLS = ("single_post", "mount", "empty_blobs", "repository_must_exist", "immutable_tags")
 _LISTS = ("strategies", "token_keys")
 _TOP_KEYS = ("registries",)
+# Config files written for earlier featurepub name one limit, `concurrency` (features at once): it sets both.
+_LEGACY_CONCURRENCY = "concurrency"
+_IN_FLIGHT = ("requests_in_flight", "uploads_in_flight")
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,10 @@ def _registry(pattern: str, table: Mapping[str, Any], where: Callable[..., str])
                 raise ConfigError(f"{where(key)}: {exc.message}", hint=exc.hint) from None
         elif key in OVERRIDABLE:
             overrides[key] = _value(key, value, where(key))
+        elif key == _LEGACY_CONCURRENCY:
+            limit = _value("requests_in_flight", value, where(key))
+            for name in _IN_FLIGHT:
+                overrides.setdefault(name, limit)
         else:
             raise ConfigError(
                 f"{where(key)}: unknown key", hint=f"known keys: profile, {', '.join(sorted(OVERRIDABLE))}"
@@ -194,7 +202,7 @@ def _value(key: str, value: Any, where: str) -> Any:
         if value not in STRATEGIES:
             raise ConfigError(f"{where}: unknown strategy {value!r}", hint=f"one of: {', '.join(STRATEGIES)}")
         return value
-    if key in ("concurrency", "max_depth"):
+    if key == "max_depth" or key in _IN_FLIGHT:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{where}: expected a whole number, got {value!r}")
         if key == "max_depth":

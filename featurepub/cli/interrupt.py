@@ -24,6 +24,7 @@ from featurepub.cli.output import Console
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_WAKE_EVERY = 0.1  # seconds
 
 
 class Outcome(Protocol):
@@ -98,7 +99,10 @@ class Interruptible:
         try:
             self._waiting = True
             if self.signum is None or self.cancel.cancelled:  # else: a signal came, cancel first
-                done.wait()
+                # Woken now and then: the kernel may hand a signal to any thread, and Python runs the
+                # handler in the main thread only once that thread wakes (seen with a run's many threads).
+                while not done.wait(_WAKE_EVERY):
+                    pass
         except _Signalled:
             pass
         finally:

@@ -71,7 +71,8 @@ def _details(profile: Profile, host: str | None) -> list[str]:
         ("repository_must_exist", _yes(profile.repository_must_exist)),
         ("immutable_tags", _yes(profile.immutable_tags)),
         ("max_depth", str(profile.max_depth) if profile.max_depth is not None else "no limit"),
-        ("concurrency", str(profile.concurrency)),
+        ("requests_in_flight", str(profile.requests_in_flight)),
+        ("uploads_in_flight", str(profile.uploads_in_flight)),
     ]
     if profile.notes:
         settings.append(("notes", profile.notes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,6 +39,32 @@ from featurepub.cli.common import (
     fail,
     network_keywords,
 )
+
+RequestsInFlightOption = Annotated[
+    int | None,
+    typer.Option(
+        "--requests-in-flight",
+        min=1,
+        metavar="N",
+        help="Small requests (HEAD, GET, tag pushes) out at once; default: the registry profile's "
+        "(`featurepub profiles`).",
+    ),
+]
+UploadsInFlightOption = Annotated[
+    int | None,
+    typer.Option(
+        "--uploads-in-flight",
+        min=1,
+        metavar="N",
+        help="Blob uploads out at once; default: the registry profile's.",
+    ),
+]
+
+
+def in_flight_keywords(requests: int | None, uploads: int | None) -> dict[str, Any]:
+    """The library API's in-flight limit keywords, for the options given."""
+    given = {"requests_in_flight": requests, "uploads_in_flight": uploads}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _size(value: str) -> int:
@@ -118,6 +144,8 @@ def publish(
             "collection that is there, as with a single feature folder.",
         ),
     ] = None,
+    requests_in_flight: RequestsInFlightOption = None,
+    uploads_in_flight: UploadsInFlightOption = None,
     compare_limit: Annotated[
         str,
         typer.Option(
@@ -150,16 +178,21 @@ def publish(
     off, nothing new starts, the summary and --report say what was published, and the exit code
     is 130 (143 for SIGTERM). Publishing again finishes the job.
     """
-    from featurepub.api import publish as run_publish
-    from featurepub.cli.interrupt import Interruptible
-    from featurepub.cli.output import Console
     from featurepub.errors import FeaturepubError, InputError
 
-    trace = verbose or log_level is LogLevel.TRACE
-    console = Console(quiet=quiet, verbose=trace or log_level is LogLevel.DEBUG)
     if namespace is None:
         fail(InputError("--namespace is required", hint="e.g. --namespace my-org/features"))
     limit = _size(compare_limit)
+    if layout is None:
+        from featurepub.registry.early_connect import connect_early
+
+        connect_early(registry, insecure or (), path)  # first: the library loads meanwhile
+    from featurepub.api import publish as run_publish
+    from featurepub.cli.interrupt import Interruptible
+    from featurepub.cli.output import Console
+
+    trace = verbose or log_level is LogLevel.TRACE
+    console = Console(quiet=quiet, verbose=trace or log_level is LogLevel.DEBUG)
     interruptible = Interruptible(console)
     try:
         connection = connection_keywords(insecure, username, password_stdin, ca_file, http2=http2)
@@ -183,6 +216,7 @@ def publish(
                 features=feature,
                 compare_limit=limit,
                 **network_keywords(retries, retry_time, timeout, connect_timeout),
+                **in_flight_keywords(requests_in_flight, uploads_in_flight),
                 schema_validation=schema_validation,
                 cancel=interruptible.cancel,
                 **connection,

@@ -1,18 +1,21 @@
 """Run a plan against a target in a safe order, and report what happened.
 
-Per repository: blobs first, then the exact version tag, then floating tags from most
-to least specific, so no tag ever points at content that is not there and `latest`
-never moves to a version whose exact tag failed. The collection's manifest goes last, and
-only when every feature is in place (its blobs may go up earlier: no one sees a blob that
-no manifest names), which makes it the record of complete runs: a feature
+Per repository: blobs first, then the exact version tag, then the floating tags (all at once,
+tag_push.py), so no tag ever points at content that is not there and no floating tag moves to
+a version whose exact tag failed. The collection's manifest goes last, and only when every
+feature is in place (its blobs go up on their own lane as soon as the run writes anything: no one
+sees a blob that no manifest names), which makes it the record of complete runs: a feature
 version listed there had all its tags pushed, so when its exact tag is already there with
-identical content nothing more is checked (one request per repository). Any other exact
-tag that is already there gets its floating tags checked and repaired, so re-running after
-an interrupted publish finishes the job.
+identical content nothing more is checked (one request per repository, made while the layers
+are packed: survey.py). Any other exact tag that is already there gets its floating tags checked
+and repaired, so re-running after an interrupted publish finishes the job.
 
-Another run may publish another version of the same feature at the same time, and the two
-runs' floating tag pushes interleave. So after pushing floating tags a run lists the tags
-again and points each one at the highest version in its range (see `_settle_floating_tags`).
+Everything that does not wait for something else happens at once (lanes.py): features side by
+side, as many as the target takes requests; inside a feature, the config blob and the layer, the
+tag list and the blobs, the floating tags. How many requests are out at once is the target's
+limit (registry/limits.py). Another run may publish another version of the same feature at the
+same time: after pushing floating tags a run lists the tags again and points each one at the
+highest version in its range (`TagPusher.settle`).
 
 An exact tag that is there with another digest may hold the same content packed by another tool
 (the reference CLI's layers are not reproducible): its metadata and layer are compared
@@ -25,7 +28,7 @@ The collection: a run over part of a collection merges its entries into the one 
 (collection_merge.py); one that cannot be read is not replaced. A collection that lists the same
 entries as this run's, whoever wrote it, is left as it is.
 
-A `Cancellation` stops the run: nothing new starts, the step under way ends (its requests are
+A `Cancellation` stops the run: nothing new starts, the steps under way end (their requests are
 broken off by the target), and the report says which repositories were interrupted.
 """
 
@@ -34,33 +37,48 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from featurepub.cancel import Cancellation
 from featurepub.errors import EXIT_INCOMPLETE, ContentError, FeaturepubError, Interrupted, RegistryError
-from featurepub.oci.document import load_object
+from featurepub.oci.descriptor import Blob
 from featurepub.oci.manifest import Manifest
 from featurepub.publishing.collection_merge import UnreadableCollection, merge_collection, same_entries
 from featurepub.publishing.content_equality import DEFAULT_COMPARE_LIMIT, LayerVerdicts, compare_version
 from featurepub.publishing.events import Event, EventKind, Listener, ignore
+from featurepub.publishing.lanes import Lanes
 from featurepub.publishing.plan import Artifact, FeaturePlan, Plan
 from featurepub.publishing.report import FeatureResult, PublishReport, RepositoryResult, Status, TagResult
-from featurepub.publishing.tags import highest_in_range, tags_for
+from featurepub.publishing.survey import (
+    COLLECTION_TAG,
+    CollectionState,
+    NamespaceState,
+    TagKey,
+    read_collection,
+    read_state,
+)
+from featurepub.publishing.tag_push import SETTLE_PASSES, FloatingTagsUnsettled, TagPusher
+from featurepub.publishing.tags import tags_for
 from featurepub.targets.base import Target
 
-COLLECTION_TAG = "latest"
-# Passes of list-check-repair before floating tags another run keeps moving are reported instead.
-SETTLE_PASSES = 5
+__all__ = [
+    "COLLECTION_TAG",
+    "SETTLE_PASSES",
+    "CollectionState",
+    "FloatingTagsUnsettled",
+    "NamespaceState",
+    "PublishOptions",
+    "exact_tags",
+    "execute",
+    "read_collection",
+    "read_state",
+]
+
 INTERRUPTED_NOTE = "interrupted; what is marked published is in place, and a re-run finishes the rest"
 NOT_STARTED_NOTE = "the run was interrupted before this began"
 PACKED_ELSEWHERE = "same content, packed by another tool"
-
-
-class FloatingTagsUnsettled(FeaturepubError):
-    """Floating tags kept moving away from the highest version while this run repaired them."""
 
 
 def _nothing() -> None:
@@ -87,9 +105,14 @@ class PublishOptions:
     force: bool = False
     dry_run: bool = False
     keep_going: bool = False
-    concurrency: int = 1  # features published at once
+    concurrency: int = 1  # features under way at once
     # The most a layer in the registry may hold (as stored, and as a tar) to be compared with this run's.
     compare_limit: int = DEFAULT_COMPARE_LIMIT
+
+
+def exact_tags(plan: Plan) -> list[TagKey]:
+    """(repository, version) of every feature repository: what `read_state` asks about."""
+    return [(repository, fp.version) for fp in plan.features for repository in fp.repositories]
 
 
 class _Run:
@@ -100,21 +123,40 @@ class _Run:
         emit: Listener,
         completed: dict[str, str],
         cancel: Cancellation,
+        lanes: Lanes,
     ) -> None:
         self.target = target
         self.options = options
         self.cancel = cancel
+        self.lanes = lanes
         self._emit = emit
         self._emit_lock = threading.Lock()
         self.completed = completed  # feature id -> version, from the collection last pushed
         self.stopped = threading.Event()
-        self.known_tags: dict[tuple[str, str], str | None] = {}  # probed once, used once
+        self.known_tags: dict[TagKey, str | None] = {}  # probed once, used once
+        self.failed_tags: dict[TagKey, FeaturepubError] = {}  # probed once and failed: reported, not asked again
         # Repositories known to exist (None: unknown). One that does not exist holds no tags and
         # no blobs, so probing it is skipped: that saves a tag probe, a tags list and blob HEADs.
         self.existing_repositories: frozenset[str] | None = None
         self.staged: dict[tuple[str, str], int] = {}  # (repository, digest) -> bytes sent ahead of time
-        self.on_feature_published: Callable[[], None] = _nothing
+        # Called when the run first writes, and when a feature is in place: the collection's blobs can go.
+        self.start_collection_lane: Callable[[], None] = _nothing
         self.verdicts = LayerVerdicts()
+        self.tags = TagPusher(target, lanes, cancel, self.emit)
+
+    def needs_no_request(self, feature_plan: FeaturePlan) -> bool:
+        """Whether the feature is known to be in place already (each exact tag was read with this run's
+        digest, and the collection lists the version): then it is settled here, on no thread of its own."""
+        if self.options.force or self.completed.get(feature_plan.id) != feature_plan.version:
+            return False
+        digest = feature_plan.artifact.manifest.digest
+        return all(self.known_tags.get((r, feature_plan.version)) == digest for r in feature_plan.repositories)
+
+    def publish_features(self, plans: tuple[FeaturePlan, ...]) -> list[FeatureResult]:
+        """Every feature, those with requests to make side by side; results in the plan's order."""
+        settled = {fp.id: self.publish_feature(fp) for fp in plans if self.needs_no_request(fp)}
+        rest = iter(self.lanes.map_features(self.publish_feature, [fp for fp in plans if fp.id not in settled]))
+        return [settled[fp.id] if fp.id in settled else next(rest) for fp in plans]
 
     def is_new(self, repository: str) -> bool:
         return self.existing_repositories is not None and repository not in self.existing_repositories
@@ -123,6 +165,8 @@ class _Run:
         key = (repository, tag)
         if key in self.known_tags:
             return self.known_tags.pop(key)
+        if key in self.failed_tags:
+            raise self.failed_tags.pop(key)
         return self.target.tag_digest(repository, tag)
 
     def emit(self, event: Event) -> None:
@@ -152,7 +196,7 @@ class _Run:
             repositories,
         )
         if feature.ok:
-            self.on_feature_published()
+            self.start_collection_lane()
         return feature
 
     def publish_repository(
@@ -192,19 +236,30 @@ class _Run:
         if existing is not None and versioned and not self.options.force:
             self._existing_version(subject, artifact, version, existing, result)
             return
-        # Floating tags depend on every version already there (none, in a new repository).
         self.cancel.check()
-        existing_tags = [] if new or not versioned else self.target.list_tags(repository)
-        tags = tags_for(version, existing_tags) if versioned else [version]
-        result.tags = [TagResult(tag, Status.NOT_ATTEMPTED) for tag in tags]
+
+        def plan_tags() -> None:
+            """Floating tags depend on every version already there (none, in a new repository)."""
+            listed = [] if new or not versioned else self.target.list_tags(repository)
+            tags = tags_for(version, listed) if versioned else [version]
+            result.tags = [TagResult(tag, Status.NOT_ATTEMPTED) for tag in tags]
+
         if self.options.dry_run:
+            plan_tags()
             self._plan_only(subject, result)
             return
-        result.bytes_uploaded += self.push_blobs(subject, repository, artifact, probe=not new)
-        self._push_tags(subject, artifact.manifest, result, result.tags)
+        self.start_collection_lane()
+        push = partial(self.push_blobs, subject, repository, artifact, probe=not new)
+        if new or not versioned:
+            plan_tags()
+            result.bytes_uploaded += push()
+        else:  # the tag list and the blobs do not wait for each other
+            result.bytes_uploaded += self.lanes.together(push, plan_tags)[0]
+        self.tags.push(subject, artifact.manifest, result, result.tags[:1])
+        self.tags.push(subject, artifact.manifest, result, result.tags[1:])
         result.digest = digest if versioned else None
         if versioned:
-            self._settle_floating_tags(subject, artifact.manifest, version, result)
+            self.tags.settle(subject, artifact.manifest, version, result)
         result.status = Status.PUBLISHED
 
     def _existing_version(
@@ -251,37 +306,37 @@ class _Run:
     def push_blobs(
         self, subject: str, repository: str, artifact: Artifact, *, probe: bool, stage: bool = False
     ) -> int:
-        """Put the artifact's blobs in `repository` (HEAD first when `probe`); returns the bytes sent.
-        With `stage`, what is done is remembered instead, for the artifact's own push to count."""
-        sent = 0
-        for blob in artifact.blobs:
-            self.cancel.check()
-            key = (repository, blob.digest)
-            if key in self.staged:
-                sent += self.staged.pop(key)
-                continue
-            if probe and self.target.has_blob(repository, blob.digest):
-                self.emit(Event(EventKind.BLOB_EXISTS, subject, repository, blob.digest, blob.size))
-                size = 0
-            else:
-                self.emit(Event(EventKind.BLOB_UPLOAD, subject, repository, blob.digest, blob.size))
+        """Put the artifact's blobs in `repository`, all at once (HEAD first when `probe`); returns the
+        bytes sent. With `stage`, what is done is remembered instead, for the artifact's own push to count."""
+        pushes = (partial(self._push_blob, subject, repository, blob, probe, stage) for blob in artifact.blobs)
+        return sum(self.lanes.together(*pushes))
 
-                def progress(done: int, _repository: str = repository) -> None:
-                    self.emit(Event(EventKind.BLOB_PROGRESS, subject, _repository, "", done))
-                    self.cancel.check()  # between chunks: raising here ends the upload's body
+    def _push_blob(self, subject: str, repository: str, blob: Blob, probe: bool, stage: bool) -> int:
+        self.cancel.check()
+        key = (repository, blob.digest)
+        if key in self.staged:
+            return self.staged.pop(key)
+        if probe and self.target.has_blob(repository, blob.digest):
+            self.emit(Event(EventKind.BLOB_EXISTS, subject, repository, blob.digest, blob.size))
+            size = 0
+        else:
+            self.emit(Event(EventKind.BLOB_UPLOAD, subject, repository, blob.digest, blob.size))
 
-                size = self.target.push_blob(repository, blob, progress)
-                self.emit(Event(EventKind.BLOB_DONE, subject, repository, blob.digest, blob.size))
-            if stage:
-                self.staged[key] = size
-            else:
-                sent += size
-        return sent
+            def progress(done: int) -> None:
+                self.emit(Event(EventKind.BLOB_PROGRESS, subject, repository, "", done))
+                self.cancel.check()  # between chunks: raising here ends the upload's body
+
+            size = self.target.push_blob(repository, blob, progress)
+            self.emit(Event(EventKind.BLOB_DONE, subject, repository, blob.digest, blob.size))
+        if stage:
+            self.staged[key] = size
+            return 0
+        return size
 
     def stage_collection_blobs(self, namespace: str, collection: Artifact, probe: bool) -> None:
         """Upload the collection's blobs while the features publish, so that only its manifest is left
-        for the end. Started once a first feature is in place, so a run that pushes no feature writes
-        nothing; a blob no manifest refers to is invisible, so a later failure shows nothing either."""
+        for the end. Started once the run writes anything, so a run that pushes nothing writes nothing;
+        a blob no manifest refers to is invisible, so a later failure shows nothing either."""
         with contextlib.suppress(FeaturepubError):  # the collection's own push tries again, and reports
             self.push_blobs("collection", namespace, collection, probe=probe, stage=True)
 
@@ -294,13 +349,10 @@ class _Run:
         repository = result.repository
         digest = manifest.digest
         floating = tags_for(version, self.target.list_tags(repository))[1:]
+        found = self.tags.digests(repository, floating)
         result.tags = [TagResult(version, Status.UNCHANGED)]
-        missing = []
-        for tag in floating:
-            if self.target.tag_digest(repository, tag) == digest:
-                result.tags.append(TagResult(tag, Status.UNCHANGED))
-            else:
-                missing.append(TagResult(tag, Status.NOT_ATTEMPTED))
+        result.tags += [TagResult(tag, Status.UNCHANGED) for tag in floating if found[tag] == digest]
+        missing = [TagResult(tag, Status.NOT_ATTEMPTED) for tag in floating if found[tag] != digest]
         result.tags.extend(missing)
         if not missing:
             result.status = Status.UNCHANGED
@@ -314,88 +366,15 @@ class _Run:
             self._plan_only(subject, result)
         else:
             # The blobs are there: the exact tag was only ever pushed after them.
-            self._push_tags(subject, manifest, result, missing)
+            self.start_collection_lane()
+            self.tags.push(subject, manifest, result, missing)
             result.note = (
                 f"{version} was there ({PACKED_ELSEWHERE}); pointed the floating tags it lacked at it"
                 if elsewhere
                 else f"{version} was there; completed floating tags an earlier run did not push"
             )
-            self._settle_floating_tags(subject, manifest, version, result)
+            self.tags.settle(subject, manifest, version, result)
             result.status = Status.PUBLISHED
-
-    def _push_tags(
-        self, subject: str, manifest: Manifest, result: RepositoryResult, tags: list[TagResult]
-    ) -> None:
-        for tag in tags:
-            self.cancel.check()
-            try:
-                self.target.push_manifest(result.repository, tag.tag, manifest)
-            except FeaturepubError as exc:
-                if isinstance(exc, Interrupted) or self.cancel.cancelled:
-                    tag.status = Status.INTERRUPTED  # cut mid-request: the registry may or may not have it
-                else:
-                    tag.status, tag.error = Status.FAILED, str(exc)
-                raise
-            tag.status = Status.PUBLISHED
-            self.emit(Event(EventKind.TAG_PUSHED, subject, result.repository, tag.tag))
-
-    def _settle_floating_tags(
-        self, subject: str, manifest: Manifest, version: str, result: RepositoryResult
-    ) -> None:
-        """Point each floating tag this run pushed at the highest version in its range, as the
-        registry's tag list says after the push.
-
-        Another run publishing another version at the same time may have pushed a floating tag
-        just after this run did (a lower version), or this run just after it (a higher one). Only
-        a version whose exact tag is already listed can have been written to a floating tag
-        before the list was read (exact tags go first, repairs write listed versions); a version
-        listed later belongs to a run that pushes its floating tags later and settles them itself.
-        So a floating tag with no other listed release in its range needs no request, which keeps
-        a first publish at one more request. Both runs may repair at once: each writes only the
-        highest version's manifest, and a pass that finds every tag right ends it.
-        """
-        repository = result.repository
-        pushed = [t for t in result.tags[1:] if t.status is Status.PUBLISHED]
-        if not pushed:
-            return
-        digest = manifest.digest
-        moved: dict[str, str] = {}  # floating tag -> the version it was pointed at
-        for _ in range(SETTLE_PASSES):
-            self.cancel.check()
-            listed = self.target.list_tags(repository)
-            wanted: dict[str, str | None] = {version: digest}  # exact tag -> its digest
-            wrong: list[tuple[str, str]] = []
-            for tag in pushed:
-                highest = highest_in_range(tag.tag, listed)
-                if highest is None or highest_in_range(tag.tag, [t for t in listed if t != version]) is None:
-                    continue  # no other release in range: nothing else can have been written here
-                if highest not in wanted:
-                    wanted[highest] = self.target.tag_digest(repository, highest)
-                if highest != version:
-                    tag.status = Status.SKIPPED  # superseded: another run published a higher version
-                    moved[tag.tag] = highest
-                if wanted[highest] is not None and self.target.tag_digest(repository, tag.tag) != wanted[highest]:
-                    wrong.append((tag.tag, highest))
-            if not wrong:
-                break
-            for tag_name, highest in wrong:
-                right = manifest if highest == version else self.target.read_manifest(repository, highest)
-                if right is None or right.digest != wanted[highest]:
-                    continue  # it moved since it was read: the next pass looks again
-                self.cancel.check()
-                self.target.push_manifest(repository, tag_name, right)
-                moved[tag_name] = highest
-                self.emit(Event(EventKind.TAG_REPAIRED, subject, repository, f"{tag_name} -> {highest}"))
-        else:
-            raise FloatingTagsUnsettled(
-                f"{', '.join(t for t, _ in wrong)} on {repository} still not on the highest version after "
-                f"{SETTLE_PASSES} repairs: another publish of this feature keeps moving them",
-                hint="run the publish again once the other one has finished",
-            )
-        if moved:
-            where = ", ".join(f"{tag} -> {to}" for tag, to in moved.items())
-            note = f"another publish of this feature ran at the same time; on the highest version now: {where}"
-            result.note = f"{result.note}; {note}" if result.note else note
 
     def _plan_only(self, subject: str, result: RepositoryResult) -> None:
         planned = [t for t in result.tags if t.status is Status.NOT_ATTEMPTED]
@@ -403,64 +382,6 @@ class _Run:
             tag.status = Status.PLANNED
         result.status = Status.PLANNED
         self.emit(Event(EventKind.PLANNED, subject, result.repository, ", ".join(t.tag for t in planned)))
-
-
-@dataclass(frozen=True)
-class CollectionState:
-    """The collection `<namespace>:latest` as a run found it."""
-
-    readable: bool = True  # False: asking for it failed (the registry, the network): nothing is known
-    digest: str | None = None  # None: there is none (or unknown, when not readable)
-    completed: dict[str, str] = field(default_factory=dict)  # feature id -> version listed: all pushed
-    document: dict[str, Any] | None = None  # the parsed document, when it is one
-    problem: str | None = None  # why it could not be read or parsed
-
-
-@dataclass(frozen=True)
-class NamespaceState:
-    """What a run reads of the namespace before it pushes anything."""
-
-    collection: CollectionState
-    existing_repositories: frozenset[str] | None  # None: unknown, probe every repository
-
-
-def read_state(target: Target, namespace: str) -> NamespaceState:
-    """Read the collection and the repository list, both at once; `api.publish` runs this while
-    it packages."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-repositories") as other:
-        repositories = other.submit(_existing_repositories, target, namespace)
-        return NamespaceState(read_collection(target, namespace), repositories.result())
-
-
-def read_collection(target: Target, namespace: str) -> CollectionState:
-    """The collection and the feature versions it lists (all fully published). When it cannot be read
-    nothing is trusted, and each repository reports its own error."""
-    try:
-        manifest = target.read_manifest(namespace, COLLECTION_TAG)
-    except FeaturepubError as exc:
-        return CollectionState(readable=False, problem=str(exc))
-    if manifest is None:
-        return CollectionState()
-    try:
-        layer = manifest.to_json()["layers"][0]
-        data = target.read_blob(namespace, str(layer["digest"]))
-        if data is None:
-            raise ContentError("its layer is not in the registry")
-        document = load_object(data, "the collection")
-        listed = next(v for k, v in document.items() if k in ("features", "templates"))
-        completed = {str(f["id"]): str(f["version"]) for f in listed}
-    except (ValueError, KeyError, IndexError, TypeError, StopIteration, RecursionError, FeaturepubError) as exc:
-        # Not a collection featurepub can read: trust nothing in it.
-        why = exc.message if isinstance(exc, FeaturepubError) else f"{type(exc).__name__}: {exc}"
-        return CollectionState(digest=manifest.digest, problem=why[:300])
-    return CollectionState(digest=manifest.digest, completed=completed, document=document)
-
-
-def _existing_repositories(target: Target, namespace: str) -> frozenset[str] | None:
-    try:
-        return target.existing_repositories(namespace)
-    except FeaturepubError:
-        return None  # unknown: every repository is probed
 
 
 def _collection_to_push(plan: Plan, state: CollectionState) -> tuple[Artifact | None, RepositoryResult | None]:
@@ -504,16 +425,19 @@ def execute(
     When `cancel` is cancelled, the report says what was done and `report.interrupted` why it stopped."""
     options = options or PublishOptions()
     cancel = cancel or Cancellation()
-    state = state or read_state(target, plan.namespace)
+    state = state or read_state(target, plan.namespace, exact_tags(plan))
     collection = state.collection
-    run = _Run(target, options, emit, collection.completed, cancel)
+    report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run, kind=plan.kind)
+    to_push, left_alone = _collection_to_push(plan, collection)
+    lanes = Lanes(features=options.concurrency, steps=2 * options.concurrency)
+    run = _Run(target, options, emit, collection.completed, cancel, lanes)
+    run.known_tags.update(state.tags)
+    run.failed_tags.update(state.failed)
     if collection.readable:
         run.known_tags[(plan.namespace, COLLECTION_TAG)] = collection.digest
     run.existing_repositories = state.existing_repositories
-    report = PublishReport(target.display_name, plan.namespace, dry_run=options.dry_run, kind=plan.kind)
-    to_push, left_alone = _collection_to_push(plan, collection)
     staging: list[Future[None]] = []
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="publish") as pool:
+    try:
         if (
             to_push is not None
             and not options.dry_run
@@ -524,24 +448,30 @@ def execute(
             # put the collection's blobs up already.
             probe = not collection.readable or collection.digest is not None or bool(state.existing_repositories)
             stage = partial(run.stage_collection_blobs, plan.namespace, to_push, probe)
-            run.on_feature_published = _once(lambda: staging.append(pool.submit(stage)))
-        report.features = list(pool.map(run.publish_feature, plan.features))
-    for future in staging:
-        future.result()  # done by now; re-raises a bug rather than hiding it
-    if cancel.cancelled:
-        report.collection = RepositoryResult(plan.namespace, note="not pushed: the run was interrupted")
-    elif not all(f.ok for f in report.features):
-        report.collection = RepositoryResult(plan.namespace, note=f"not pushed: some {plan.kind.plural} failed")
-    elif to_push is None:
-        report.collection = left_alone
-        if left_alone is not None and left_alone.error:
-            run.emit(Event(EventKind.FAILED, "collection", plan.namespace, left_alone.error))
-        elif left_alone is not None and left_alone.note:
-            run.emit(Event(EventKind.UNCHANGED, "collection", plan.namespace, left_alone.note))
-    else:
-        report.collection = run.publish_repository(
-            "collection", plan.namespace, to_push, COLLECTION_TAG, versioned=False
-        )
+            run.start_collection_lane = _once(lambda: staging.append(lanes.background(stage)))
+        report.features = run.publish_features(plan.features)
+        for future in staging:
+            future.result()  # its lane ends before the collection's manifest goes; re-raises a bug
+        report.collection = _push_collection(run, plan, to_push, left_alone, report)
+    finally:
+        lanes.close()
     if cancel.cancelled:
         report.interrupted = cancel.reason
     return report
+
+
+def _push_collection(
+    run: _Run, plan: Plan, to_push: Artifact | None, left_alone: RepositoryResult | None, report: PublishReport
+) -> RepositoryResult | None:
+    """The collection's manifest, last, when every feature is in place; or why it was not pushed."""
+    if run.cancel.cancelled:
+        return RepositoryResult(plan.namespace, note="not pushed: the run was interrupted")
+    if not all(f.ok for f in report.features):
+        return RepositoryResult(plan.namespace, note=f"not pushed: some {plan.kind.plural} failed")
+    if to_push is not None:
+        return run.publish_repository("collection", plan.namespace, to_push, COLLECTION_TAG, versioned=False)
+    if left_alone is not None and left_alone.error:
+        run.emit(Event(EventKind.FAILED, "collection", plan.namespace, left_alone.error))
+    elif left_alone is not None and left_alone.note:
+        run.emit(Event(EventKind.UNCHANGED, "collection", plan.namespace, left_alone.note))
+    return left_alone

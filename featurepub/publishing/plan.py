@@ -110,6 +110,11 @@ def check_names(collection: Collection, namespace: str, *, registry: str | None)
     return namespace
 
 
+def feature_repositories(feature: Feature, namespace: str) -> tuple[str, ...]:
+    """Where a feature or template goes: its own repository first, then one per legacy id."""
+    return tuple(f"{namespace}/{name}" for name in feature.repository_names)
+
+
 class _PackingEvents:
     """Packing progress as PACKING and PACKING_PROGRESS events."""
 
@@ -138,7 +143,7 @@ def make_plan(
     namespace = check_names(collection, namespace, registry=registry)
     plans = []
     for feature in collection.features:
-        repositories = tuple(f"{namespace}/{name}" for name in feature.repository_names)
+        repositories = feature_repositories(feature, namespace)
         layer = package_feature(feature, workdir / feature.id, _PackingEvents(emit, feature.id, repositories[0]))
         emit(Event(EventKind.PACKAGED, feature.id, repositories[0], layer.digest, layer.size))
         plans.append(FeaturePlan(feature, feature_artifact(feature, layer, registry), repositories))

@@ -32,6 +32,7 @@ from featurepub.oci.manifest import Manifest
 from featurepub.reference import is_valid_digest, is_valid_tag
 from featurepub.registry.auth import RegistryAuth, TokenRefused
 from featurepub.registry.bodies import DEFAULT_LIMIT, LIMIT_EXTENSION, BodyRefused
+from featurepub.registry.limits import LARGE_BODY, InFlight
 from featurepub.registry.retry import NO_RETRIES, RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from featurepub.registry.transport import host_of, safe_url
 from featurepub.registry.wire import error_from_response, expect
@@ -79,6 +80,7 @@ class RegistryClient:
         api_host: str | None = None,
         plain_http: bool = False,
         retry: RetryPolicy | None = None,
+        in_flight: InFlight | None = None,
     ):
         self.registry = registry
         self.http = http
@@ -86,6 +88,7 @@ class RegistryClient:
         self.base = f"{'http' if plain_http else 'https'}://{self.api_host}"
         self.request_count = 0
         self.retry = retry or RetryPolicy()
+        self.in_flight = in_flight or InFlight(requests=8, uploads=4)
         # Called before each wait: (where, why, the attempt that failed, seconds to wait).
         self.on_retry: Callable[[RegistryContext, str, int, float], None] | None = None
 
@@ -163,19 +166,22 @@ class RegistryClient:
         content: bytes | Iterator[bytes] | None = None,
         stream: bool = False,
         limit: int = DEFAULT_LIMIT,
+        length: int = 0,
     ) -> httpx.Response:
         """Send one request, following redirects. One whose body can be sent again (none, or bytes) is
         retried per the retry policy; a streamed body is sent once, and its failure raised for the
         caller to recover. The answer's body is read (unless `stream`) and may hold at most `limit`
-        bytes; an error's body is cut at 64 KiB."""
+        bytes; an error's body is cut at 64 KiB. A body of `length` LARGE_BODY or more waits for an
+        upload slot, anything else for a request slot (limits.py)."""
         target = url if "://" in url else self.base + url
+        upload = max(length, len(content) if isinstance(content, bytes) else 0) >= LARGE_BODY
         replayable = content is None or isinstance(content, bytes)
         policy = self.retry if replayable else NO_RETRIES
         started = time.monotonic()
         attempt = 1
         while True:
             try:
-                response = self._send_once(method, target, context, headers, content, stream, limit)
+                response = self._send_once(method, target, context, headers, content, stream, limit, upload)
             except RegistryError as exc:
                 wait = policy.delay(attempt)
                 if not (exc.retryable and policy.allows(attempt, started, wait)):
@@ -209,20 +215,30 @@ class RegistryClient:
         content: bytes | Iterator[bytes] | None,
         stream: bool,
         limit: int,
+        upload: bool,
     ) -> httpx.Response:
-        with self._translated(context):
-            request = self.http.build_request(
-                method, target, headers=headers, content=content, extensions={LIMIT_EXTENSION: limit}
-            )
-            response = self._follow(request, context)
-            try:
-                self._check_answered_here(response, context)
-                if not stream:
-                    response.read()
-            except BaseException:
-                response.close()
-                raise
-            return response
+        give_back = self.in_flight.take(upload)
+        try:
+            with self._translated(context):
+                request = self.http.build_request(
+                    method, target, headers=headers, content=content, extensions={LIMIT_EXTENSION: limit}
+                )
+                response = self._follow(request, context)
+                try:
+                    self._check_answered_here(response, context)
+                    if not stream:
+                        response.read()
+                except BaseException:
+                    response.close()
+                    raise
+        except BaseException:
+            give_back()
+            raise
+        if stream:  # the slot is held until the caller closes the answer
+            response.stream = _GivingBack(response.stream, give_back)
+        else:
+            give_back()
+        return response
 
     def _follow(self, request: httpx.Request, context: RegistryContext) -> httpx.Response:
         """Send `request` and follow its redirects, each hop through the auth flow on its own."""
@@ -309,7 +325,9 @@ class RegistryClient:
         """PUT the whole body (or the rest of it) and close the session with its digest."""
         context = self.context(repository, f"upload blob {digest[:19]}")
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
-        response = self.send("PUT", with_digest(location, digest), context, headers=headers, content=body)
+        response = self.send(
+            "PUT", with_digest(location, digest), context, headers=headers, content=body, length=length
+        )
         expect(response, context, 201, 204)
         returned = response.headers.get("Docker-Content-Digest")
         if returned and returned != digest:
@@ -347,7 +365,7 @@ class RegistryClient:
         context = self.context(repository, f"upload blob {digest[:19]} in one request")
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
         url = f"/v2/{repository}/blobs/uploads/?digest={quote(digest, safe=':')}"
-        response = self.send("POST", url, context, headers=headers, content=body)
+        response = self.send("POST", url, context, headers=headers, content=body, length=length)
         if expect(response, context, 201, 202).status_code == 202:
             return self._session(response, context)
         _check_digest(response, digest, context)
@@ -365,7 +383,7 @@ class RegistryClient:
             "Content-Length": str(length),
             "Content-Range": f"{start}-{end}",
         }
-        response = self.send("PATCH", location, context, headers=headers, content=body)
+        response = self.send("PATCH", location, context, headers=headers, content=body, length=length)
         # 202 per the spec; AWS ECR answers 201. Its Range header is not trusted: ECR's stops advancing.
         expect(response, context, 201, 202, 204)
         given = response.headers.get("Location")
@@ -531,6 +549,24 @@ class RegistryClient:
                     context=context,
                 )
         return tags
+
+
+class _GivingBack(httpx.SyncByteStream):
+    """A streamed answer's body that gives its request's slot back when it is closed."""
+
+    def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream, give_back: Callable[[], None]) -> None:
+        assert isinstance(inner, httpx.SyncByteStream)
+        self._inner = inner
+        self._give_back = give_back
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._inner)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._give_back()
 
 
 def _content_length(response: httpx.Response) -> int:

@@ -6,6 +6,14 @@ which hint explains its common failures. The profile is chosen by host pattern; 
 and the config file (featurepub.config) pick another one or change any field for one host.
 Facts come from `registry-behaviour.md` (vendor docs and bug reports); each is worth
 re-checking, which is why every field can be overridden.
+
+Requests in flight. A run keeps up to `requests_in_flight` small requests (HEAD, GET, manifest
+PUT, upload start, mount) and `uploads_in_flight` requests carrying a blob's bytes out at once
+(registry/limits.py). Each profile's values come from what its registry documents, cited where
+they are set; where nothing is documented they are 8 and 4: what `dockerd` itself keeps out when
+it pushes (five layer uploads at once, `max-concurrent-uploads`, each a few requests one after
+another) and well under any limit a registry publishes. `--requests-in-flight`,
+`--uploads-in-flight`, the config file and the library change them.
 """
 
 from __future__ import annotations
@@ -118,7 +126,8 @@ class Profile:
     repository_must_exist: bool = False  # pushes to a repository nobody created fail
     immutable_tags: bool = False  # repositories may refuse to move a tag
     max_depth: int | None = None  # path components a repository name may have
-    concurrency: int = 4  # uploads in flight at once
+    requests_in_flight: int = 8  # small requests out at once (see the module docstring)
+    uploads_in_flight: int = 4  # requests carrying a blob's bytes out at once
     catalog: bool = False  # /v2/_catalog lists repositories: one request tells which are new
     notes: str = ""
     hints: tuple[ErrorHint, ...] = ()
@@ -188,8 +197,9 @@ def problems(profile: Profile) -> list[tuple[str, str]]:
         )
     if profile.chunk_max is not None and profile.chunk_max < profile.chunk_min:
         found.append(("chunk_max", "is below chunk_min"))
-    if profile.concurrency < 1:
-        found.append(("concurrency", "must be at least 1"))
+    for name in ("requests_in_flight", "uploads_in_flight"):
+        if getattr(profile, name) < 1:
+            found.append((name, "must be at least 1"))
     if profile.max_depth is not None and profile.max_depth < 1:
         found.append(("max_depth", "must be at least 1"))
     return found
@@ -226,7 +236,12 @@ ECR = Profile(
     empty_blobs=False,
     repository_must_exist=True,
     immutable_tags=True,
-    concurrency=3,
+    # Rate quotas per account and Region (docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html):
+    # PutImage, which every manifest PUT is, 10 a second; InitiateLayerUpload and CompleteLayerUpload
+    # tens to a hundred. Over them ECR answers 429, which is retried; few requests at once keep a release
+    # near those rates. Parallel chunked uploads have caused resets (registry-behaviour.md).
+    requests_in_flight=4,
+    uploads_in_flight=2,
     notes="PATCH answers 201 and its Range stops advancing: the offset is tracked client-side",
     hints=(
         _hint(
@@ -268,6 +283,10 @@ GHCR = Profile(
     chunk_size=4 * MiB,
     chunk_max=4 * MiB,
     token_keys=("token",),
+    # GitHub documents no request or concurrency limit for ghcr.io; the one concurrency limit it publishes,
+    # for its REST API, is 100 requests at once (docs.github.com, "Rate limits for the REST API").
+    requests_in_flight=16,
+    uploads_in_flight=4,
     notes="new packages start private; no referrers API",
     hints=(
         _hint(
@@ -295,6 +314,11 @@ ACR = Profile(
     chunk_size=8 * MiB,
     single_post=True,
     token_keys=("access_token",),
+    # Operations per minute by SKU, reads / writes: Basic 1,000 / 100, Standard 3,000 / 500, Premium
+    # 10,000 / 2,000, then 429 with Retry-After; upload bandwidth 10, 20 and 50 Mbps
+    # (learn.microsoft.com/azure/container-registry/container-registry-skus): more uploads at once go no faster.
+    requests_in_flight=8,
+    uploads_in_flight=2,
     notes="very large single PUTs have had their connections closed, so blobs go up in chunks; "
     "Content-Range must be start-end without 'bytes '",
     hints=(
@@ -319,6 +343,10 @@ DOCKER_HUB = Profile(
     strategies=(MONOLITHIC, CHUNKED),
     max_depth=2,
     token_keys=("token", "access_token"),
+    # Docker Hub publishes pull limits (manifest GETs) but none for pushes; dockerd itself uploads five
+    # layers at once (its max-concurrent-uploads default).
+    requests_in_flight=8,
+    uploads_in_flight=5,
     hints=(
         _hint(
             "Docker Hub repositories have exactly two levels (namespace/name), so {repository} cannot "
@@ -339,6 +367,10 @@ GOOGLE = Profile(
     empty_blobs=False,
     repository_must_exist=True,
     immutable_tags=True,
+    # 60,000 requests and 18,000 writes a minute per project and location
+    # (cloud.google.com/artifact-registry/quotas): far above what one release sends.
+    requests_in_flight=16,
+    uploads_in_flight=4,
     notes="no PATCH uploads; POST needs Content-Length; user oauth2accesstoken or _json_key",
     hints=(
         _hint(
@@ -360,6 +392,8 @@ GITLAB = Profile(
     hosts=("registry.gitlab.com", "registry.gitlab.*"),
     upload=MONOLITHIC,
     strategies=(MONOLITHIC, SINGLE, CHUNKED),
+    # GitLab.com counts /v2/ requests against its authenticated web request limit (gitlab-org/gitlab#627044)
+    # and its load balancers limit new TLS sessions a second (gl-infra issue 11748): the defaults, 8 and 4.
     notes="Bearer JWTs live 5-15 minutes; media types are checked against an allow-list",
     hints=(
         _hint(
@@ -470,6 +504,10 @@ DISTRIBUTION = Profile(
     strategies=(MONOLITHIC, SINGLE, CHUNKED),
     single_post=False,
     catalog=True,
+    # distribution documents no request limit; its filesystem storage runs up to `maxthreads` blocking
+    # operations at once (default 100, at least 25: distribution.github.io, storage drivers, filesystem),
+    # and Go's HTTP/2 server takes 250 streams per connection.
+    requests_in_flight=32,
     notes="a single-request POST answers 202 and drops the body (the body is sent again with PUT); "
     "Location carries the _state parameter",
 )
@@ -480,6 +518,11 @@ GENERIC = Profile(
     upload=MONOLITHIC,
     strategies=(MONOLITHIC, SINGLE, CHUNKED),
     catalog=True,  # tried once per run; a registry that refuses it costs one request
+    # Nothing is documented for a registry not known here. 32 small requests at once stay well under
+    # what the usual server stacks take from one client (distribution's storage runs up to 100
+    # operations at once; nginx, often in front, takes 512 connections per worker by default), and a
+    # registry that answers 429 is waited for (Retry-After) and retried; --requests-in-flight lowers it.
+    requests_in_flight=32,
     notes="the default: monolithic uploads, which every registry takes",
     hints=(_GENERIC_MEDIA_TYPE,),
 )

@@ -23,8 +23,12 @@ class Target(Protocol):
         ...
 
     @property
-    def concurrency(self) -> int:
-        """How many features may be published at once."""
+    def requests_in_flight(self) -> int:
+        """How many requests the target takes at once: a run keeps as many features under way."""
+        ...
+
+    def open_ahead(self, count: int) -> None:
+        """Get ready for `count` requests at once (connect ahead of them); may do nothing."""
         ...
 
     def list_tags(self, repository: str) -> list[str]: ...

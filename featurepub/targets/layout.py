@@ -4,8 +4,9 @@ Each tag is one descriptor in index.json annotated `org.opencontainers.image.ref
 with `<repository>:<tag>`, so `skopeo copy oci:DIR:<repository>:<tag> docker://...` works.
 
 The same input gives the same bytes: what this run adds to index.json is listed by repository name
-(features publish in parallel, so the order tags are pushed in is not the same from run to run), each
-repository's tags in the order they were pushed (`X.Y.Z`, `X.Y`, `X`, `latest`), after the descriptors
+(features publish in parallel, and a feature's floating tags at once, so the order tags are pushed in is not
+the same from run to run), each repository's tags in the order they are pushed (`X.Y.Z`, then `X.Y`, `X`,
+`latest`), after the descriptors
 the folder already held, and no timestamp is written. A run
 that writes nothing (`--dry-run`) leaves no folder behind.
 """
@@ -102,8 +103,11 @@ class LayoutTarget:
             raise ConfigError(f"{self.root}: blob {digest} does not match its digest")
 
     @property
-    def concurrency(self) -> int:
-        return 4
+    def requests_in_flight(self) -> int:
+        return 4  # files on a local disk: a few writers at once keep it busy
+
+    def open_ahead(self, count: int) -> None:
+        pass
 
     def existing_repositories(self, namespace: str) -> frozenset[str] | None:
         prefix = f"{namespace}/"
@@ -162,10 +166,12 @@ class LayoutTarget:
         os.replace(temp, self.root / INDEX_FILE)
 
     def _ordered(self) -> list[dict[str, Any]]:
-        """The descriptors the folder held keep their order; this run's follow, by repository (a stable
-        sort, so each repository's tags stay in the order they were pushed)."""
+        """The descriptors the folder held keep their order; this run's follow, by repository, then from
+        the exact tag to the least specific floating one."""
         before = {id(d): position for position, d in enumerate(self._before)}
-        return sorted(self._descriptors(), key=lambda d: (before.get(id(d), len(before)), _repository_of(d)))
+        return sorted(
+            self._descriptors(), key=lambda d: (before.get(id(d), len(before)), _repository_of(d), _tag_rank(d))
+        )
 
     def abort(self) -> None:
         """Nothing to break off: each write is local and short, and a run checks between them."""
@@ -174,6 +180,18 @@ class LayoutTarget:
         # Blobs without a manifest (a run that failed) still make a valid layout.
         if self._written and not (self.root / INDEX_FILE).exists():
             self._write_index()
+
+
+def _tag_rank(descriptor: dict[str, Any]) -> int:
+    """0 for an exact version (or any other tag), then `X.Y`, `X`, `latest`: the order tags are pushed in."""
+    name = ref_name(descriptor) or ""
+    tag = name.rsplit(":", 1)[1] if ":" in name else name
+    if tag == "latest":
+        return 3
+    if tag.isdecimal():
+        return 2
+    major, dot, minor = tag.partition(".")
+    return 1 if dot and major.isdecimal() and minor.isdecimal() else 0
 
 
 def _repository_of(descriptor: dict[str, Any]) -> str:

@@ -1,7 +1,12 @@
 """A registry as a publish target: the Target protocol over RegistryClient.
 
-The registry's profile (registry/profiles.py) decides how blobs go up, and explains the
-registry's common refusals: every RegistryError leaving the target carries its hint.
+The registry's profile (registry/profiles.py) decides how blobs go up and how many requests are
+out at once (registry/limits.py), and explains the registry's common refusals: every RegistryError
+leaving the target carries its hint.
+
+A blob another repository of the run holds is mounted from there rather than uploaded again; one
+that another repository is uploading right now is waited for and then mounted (the features of a
+new namespace all share one config blob, which the first of them uploads).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import httpx
 
@@ -20,10 +26,11 @@ from featurepub.reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from featurepub.registry.auth import RegistryAuth
 from featurepub.registry.client import RegistryClient
 from featurepub.registry.connections import OpenSockets
+from featurepub.registry.limits import InFlight
 from featurepub.registry.profiles import Profile, check_depth, explain, profile_for_host
 from featurepub.registry.recovery import upload_with_recovery
 from featurepub.registry.retry import RetryPolicy
-from featurepub.registry.transport import TransportOptions, make_http_client
+from featurepub.registry.transport import RegistryTransport, TransportOptions, make_http_client
 from featurepub.registry.upload import upload_blob
 from featurepub.targets.base import BlobStream, Progress
 
@@ -42,14 +49,20 @@ class RegistryTarget:
     ) -> None:
         """`credential_scope` (`host/path`, default the host) is what credentials are looked up for:
         keys naming a path under the registry apply to it, the most specific first."""
+        self.profile = profile or profile_for_host(registry)
+        self.in_flight = InFlight(self.profile.requests_in_flight, self.profile.uploads_in_flight)
         options = transport or TransportOptions()
+        # A connection per request in flight (HTTP/1.1), and two for a token endpoint.
+        connections = self.in_flight.requests + self.in_flight.uploads + 2
+        options = replace(options, max_connections=max(options.max_connections, connections))
         lookup = (credentials or default_chain()).lookup(credential_scope or registry)
         if options.log is not None:
             options.log(lookup.describe())  # which source, never the secret
         api_host = DOCKER_HUB_API if registry == DOCKER_HUB else registry
         self.auth = RegistryAuth(lookup.credential, push=push, host=api_host)
         plain = is_loopback(registry) or registry in options.insecure_hosts
-        self.http: httpx.Client = make_http_client(options, self.auth)
+        self.transport = RegistryTransport(options)
+        self.http: httpx.Client = make_http_client(options, self.auth, self.transport)
         self._sockets = OpenSockets()  # so that `abort` can break off requests in flight
         hooks = self.http.event_hooks
         self.http.event_hooks = {**hooks, "request": [*hooks.get("request", []), self._sockets.watch]}
@@ -59,11 +72,12 @@ class RegistryTarget:
             api_host=DOCKER_HUB_API if registry == DOCKER_HUB else None,
             plain_http=plain,
             retry=retry,
+            in_flight=self.in_flight,
         )
         self.registry = registry
-        self.profile = profile or profile_for_host(registry)
         # Where each blob is known to be, so another repository can mount it instead of uploading.
         self._holders: dict[str, list[str]] = {}
+        self._uploading: dict[str, threading.Event] = {}  # digest -> set once its first upload ended
         self._holders_lock = threading.Lock()  # features publish in parallel
 
     @contextmanager
@@ -116,8 +130,13 @@ class RegistryTarget:
         return self._streamed(repository, digest, limit)
 
     @property
-    def concurrency(self) -> int:
-        return self.profile.concurrency
+    def requests_in_flight(self) -> int:
+        return self.in_flight.requests
+
+    def open_ahead(self, count: int) -> None:
+        """Start connecting for `count` requests soon to be out at once (at most the limits allow)."""
+        limit = self.in_flight.requests + self.in_flight.uploads
+        self.transport.open_ahead(self.client.base, min(count, limit))
 
     def existing_repositories(self, namespace: str) -> frozenset[str] | None:
         if not self.profile.catalog:
@@ -133,16 +152,31 @@ class RegistryTarget:
         return found
 
     def push_blob(self, repository: str, blob: Blob, progress: Progress | None = None) -> int:
-        # Each attempt is a whole upload from a new session; recovery decides whether to try again.
         sources = self._holders_of(blob.digest, repository)
-        with self._explained(repository):
-            sent = upload_with_recovery(
-                self.client,
-                repository,
-                blob,
-                lambda: upload_blob(self.client, repository, blob, self.profile, progress, mount_from=sources),
-            )
-        self._holds(repository, blob.digest)
+        first = None
+        if not sources and self.profile.mount:
+            with self._holders_lock:
+                underway = self._uploading.get(blob.digest)
+                if underway is None:
+                    first = self._uploading[blob.digest] = threading.Event()
+            if underway is not None:  # another repository is uploading it: mount from there once it is in
+                underway.wait()
+                sources = self._holders_of(blob.digest, repository)
+        try:
+            # Each attempt is a whole upload from a new session; recovery decides whether to try again.
+            with self._explained(repository):
+                sent = upload_with_recovery(
+                    self.client,
+                    repository,
+                    blob,
+                    lambda: upload_blob(self.client, repository, blob, self.profile, progress, mount_from=sources),
+                )
+            self._holds(repository, blob.digest)
+        finally:
+            if first is not None:
+                with self._holders_lock:
+                    del self._uploading[blob.digest]
+                first.set()
         return sent
 
     def push_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
@@ -150,6 +184,7 @@ class RegistryTarget:
             return self.client.put_manifest(repository, tag, manifest)
 
     def abort(self) -> None:
+        self.in_flight.abort()
         self._sockets.break_all()
 
     def close(self) -> None:

@@ -102,12 +102,14 @@ def test_killed_midway_reports_truthfully_and_a_rerun_finishes(
     namespace: str,
 ) -> None:
     samples = copy_samples(tmp_path / "samples", f"{registry.host}/{namespace}")
-    # About 57 requests publish the samples; dying after 40 leaves some features complete (three, in
-    # 8 of 8 tries; after 32 most tries had none) and some blobs not uploaded, which the assertions
-    # below rely on.
+    # One request at a time, so that dying after 40 of the samples' requests leaves some features
+    # complete and some blobs not uploaded, which the assertions below rely on (with every feature
+    # under way at once, all of them may be cut short).
     dying = make_proxy(RefuseAfter(healthy=40))
     retry = RetryPolicy(max_attempts=2, base_delay=0.01)
-    report = featurepub.publish(samples, registry=dying.host, namespace=namespace, retry=retry, keep_going=True)
+    report = featurepub.publish(
+        samples, registry=dying.host, namespace=namespace, retry=retry, keep_going=True, requests_in_flight=1
+    )
 
     assert not report.ok
     assert report.exit_code == 4

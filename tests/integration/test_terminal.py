@@ -219,8 +219,8 @@ def test_help_imports_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-m", "featurepub", "--help"], capture_output=True, check=True)
     assert b"push-layout" in done.stdout
     probe = (
-        "import sys; sys.argv = ['featurepub', '--help']; from featurepub.cli.app import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import sys; sys.argv = ['featurepub', '--help']; from featurepub.cli.app import build_app\n"
+        "try:\n    build_app(None)()\nexcept SystemExit:\n    pass\n"
         "heavy = ('httpx', 'featurepub.api', 'featurepub.readback', 'yaml')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )

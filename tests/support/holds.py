@@ -1,14 +1,18 @@
-"""Proxy rules that keep a run's requests waiting, so a test can stop the run while they are in flight.
+"""Proxy rules that keep a run's requests waiting: so a test can stop the run while they are in
+flight, or see which of them a client has out at once.
 
-Neither forwards what it holds: once released, a held request's connection is closed without an
-answer, so the registry holds exactly what was forwarded before, and a report can be checked
-against it tag by tag. A held request stands for a slow registry or a slow uplink; the client
-that is being stopped must not wait for either.
+HoldAfterTags and StallUpload never forward what they hold: once released, a held request's
+connection is closed without an answer, so the registry holds exactly what was forwarded before,
+and a report can be checked against it tag by tag. A held request stands for a slow registry or a
+slow uplink; the client that is being stopped must not wait for either. Gather and Delay forward
+everything, later.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from tests.support.proxy import DropConnection, ProxyRequest, ProxyResponse, Rule
 
@@ -74,3 +78,43 @@ class StallUpload(Rule):
 
     def release(self) -> None:
         self._release.set()
+
+
+class Gather(Rule):
+    """Holds each request `matches` picks until `count` of them are held at once (then lets them all
+    go), or until `timeout` passes: requests sent one after another never meet, and `most` (the most
+    held at once) says so. It changes no request and no answer, only when they are forwarded."""
+
+    def __init__(self, matches: Callable[[ProxyRequest], bool], count: int, timeout: float = 10.0) -> None:
+        self.matches = matches
+        self.count = count
+        self.timeout = timeout
+        self.most = 0
+        self._waiting = 0
+        self._met = threading.Event()
+        self._lock = threading.Lock()
+
+    def before(self, request: ProxyRequest) -> ProxyResponse | None:
+        if not self.matches(request) or self._met.is_set():
+            return None
+        with self._lock:
+            self._waiting += 1
+            self.most = max(self.most, self._waiting)
+            if self._waiting >= self.count:
+                self._met.set()
+        self._met.wait(self.timeout)
+        with self._lock:
+            self._waiting -= 1
+        return None
+
+
+class Delay(Rule):
+    """Every request waits `seconds` before it is forwarded, as over a longer round trip: requests a
+    client has out at once then overlap at the proxy long enough to be counted."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def before(self, request: ProxyRequest) -> ProxyResponse | None:
+        time.sleep(self.seconds)
+        return None

@@ -90,6 +90,14 @@ class LoggedRequest:
     path: str
     status: int
     body_bytes: int
+    # time.monotonic() when the request's head was read, and just before its answer was written (or
+    # the connection dropped): while a request is between the two, the client has it in flight.
+    arrived: float = 0.0
+    answered: float = 0.0
+
+    def overlaps(self, other: LoggedRequest) -> bool:
+        """Whether both were in flight at the same moment."""
+        return self.arrived < other.answered and other.arrived < self.answered
 
 
 class ListeningServer(ThreadingHTTPServer):
@@ -170,9 +178,10 @@ class RegistryProxy:
             response = rule.after(request, response)
         return response
 
-    def _record(self, request: ProxyRequest, status: int) -> None:
+    def _record(self, request: ProxyRequest, status: int, arrived: float) -> None:
+        logged = LoggedRequest(request.method, request.path, status, len(request.body), arrived, time.monotonic())
         with self._lock:
-            self.log.append(LoggedRequest(request.method, request.path, status, len(request.body)))
+            self.log.append(logged)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -208,11 +217,12 @@ class RegistryProxy:
                 return b"".join(pieces)
 
             def _serve(self) -> None:
+                arrived = time.monotonic()
                 head = ProxyRequest(self.command, self.path, dict(self.headers.items()), b"")
                 if any(rule.cut_body(head) for rule in proxy.rules):
                     length = int(self.headers.get("Content-Length") or 0)
                     self.rfile.read(length // 2)
-                    proxy._record(head, 0)
+                    proxy._record(head, 0, arrived)
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
@@ -220,11 +230,15 @@ class RegistryProxy:
                 try:
                     response = proxy._handle(request)
                 except DropConnection:
-                    proxy._record(request, 0)
+                    proxy._record(request, 0, arrived)
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                proxy._record(request, response.status)
+                # Recorded just before the answer goes out, so that once the client has it, so has the log.
+                proxy._record(request, response.status, arrived)
+                self._answer(response)
+
+            def _answer(self, response: ProxyResponse) -> None:
                 self.send_response(response.status)
                 for key, value in response.headers:
                     if key.lower() != "content-length":

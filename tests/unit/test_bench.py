@@ -10,7 +10,7 @@ import pytest
 
 from bench.floor import FRESH, NO_CHANGE, ONE_CHANGED, critical_round_trips
 from bench.latency_proxy import Exchange, Opened, chunked_pieces, length_pieces
-from bench.report import Floor, Measure, Row, rows, targets
+from bench.report import Floor, Measure, Row, per_fresh_feature, rows, targets
 from bench.trace import busy_time, longest_chain, most_in_flight, repository_of, short, summarise
 
 
@@ -142,9 +142,25 @@ def test_targets_report_each_ratio_floor_and_count() -> None:
         "best 0.80s vs 0.75s = 1.07x, same run",
     )
     assert found["fresh 20 at 0 ms: <= 0.47x of the reference"][0] is False  # 0.5x
-    assert found["fresh 20: <= 8 requests per fresh feature"] == (False, "8.50")  # counted at 0 ms
+    assert found["fresh 20: <= 8 requests per fresh feature"] == (  # counted at 0 ms
+        False,
+        "8.50 (170 requests, no fresh 1 to count from)",
+    )
     assert found["no change 20: zero blob bytes"][0] is False  # counted at 20 ms, the lowest it ran at
     assert found["every run exited 0"][0] is True
+
+
+def test_requests_per_fresh_feature_count_what_the_features_beyond_the_first_added() -> None:
+    results = [
+        _measure("fresh1", FRESH, 1, 0.0, "featurepub", 0.3, requests=15),
+        _measure("fresh20", FRESH, 20, 0.0, "featurepub", 0.8, requests=167),
+    ]
+    found = {name: (met, detail) for name, met, detail in targets(rows(results, {}))}
+    assert found["fresh 20: <= 8 requests per fresh feature"] == (True, "8.00 (167 requests, beyond fresh 1's 15)")
+    results[1] = _measure("fresh20", FRESH, 20, 0.0, "featurepub", 0.8, requests=168)
+    found = {name: (met, detail) for name, met, detail in targets(rows(results, {}))}
+    assert found["fresh 20: <= 8 requests per fresh feature"][0] is False
+    assert per_fresh_feature(results[1], None) == pytest.approx(8.4)
 
 
 def test_rows_pair_the_tools_per_scenario_and_round_trip() -> None:

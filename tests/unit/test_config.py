@@ -35,11 +35,11 @@ def test_a_private_ecr_behind_a_custom_domain(tmp_path: Path) -> None:
 
 
 def test_precedence_option_then_config_then_host(tmp_path: Path) -> None:
-    config = parse_config({"registries": {"ghcr.io": {"profile": "artifactory", "concurrency": 2}}})
+    config = parse_config({"registries": {"ghcr.io": {"profile": "artifactory", "requests_in_flight": 2}}})
     assert select_profile("ghcr.io").name == "ghcr"
     assert select_profile("ghcr.io", config=config).name == "artifactory"
     chosen = select_profile("ghcr.io", name="zot", config=config)
-    assert (chosen.name, chosen.concurrency) == ("zot", 2)  # the option picks the base; overrides still apply
+    assert (chosen.name, chosen.requests_in_flight) == ("zot", 2)  # the option picks the base; overrides apply
 
 
 def test_host_patterns_and_exact_hosts(tmp_path: Path) -> None:
@@ -58,6 +58,17 @@ def test_host_patterns_and_exact_hosts(tmp_path: Path) -> None:
     assert (local.name, local.mount) == ("generic", False)
 
 
+def test_concurrency_of_older_config_files_sets_both_limits_unless_one_is_given() -> None:
+    older = parse_config({"registries": {"r.example": {"concurrency": 1}}})
+    profile = select_profile("r.example", config=older)
+    assert (profile.requests_in_flight, profile.uploads_in_flight) == (1, 1)
+    for table in ({"requests_in_flight": 6, "concurrency": 2}, {"concurrency": 2, "requests_in_flight": 6}):
+        both = select_profile("r.example", config=parse_config({"registries": {"r.example": table}}))
+        assert (both.requests_in_flight, both.uploads_in_flight) == (6, 2)  # the new name wins
+    with pytest.raises(ConfigError, match=r"registries -> r.example -> requests_in_flight: must be at least 1"):
+        select_profile("r.example", config=parse_config({"registries": {"r.example": {"requests_in_flight": 0}}}))
+
+
 def test_every_field_can_be_set(tmp_path: Path) -> None:
     text = """
 [tool.featurepub.registries."r.example"]
@@ -73,7 +84,8 @@ token_keys = ["token"]
 repository_must_exist = true
 immutable_tags = true
 max_depth = 2
-concurrency = 1
+requests_in_flight = 3
+uploads_in_flight = 1
 notes = "ours"
 hints = { NAME_UNKNOWN = "ask the platform team", 403 = "ask for push rights" }
 """
@@ -83,7 +95,8 @@ hints = { NAME_UNKNOWN = "ask the platform team", 403 = "ask for push rights" }
     assert profile.single_post and not profile.mount and not profile.empty_blobs
     assert profile.token_keys == ("token",)
     assert profile.repository_must_exist and profile.immutable_tags
-    assert (profile.max_depth, profile.concurrency, profile.notes) == (2, 1, "ours")
+    assert (profile.max_depth, profile.notes) == (2, "ours")
+    assert (profile.requests_in_flight, profile.uploads_in_flight) == (3, 1)
     error = RegistryError(
         "HTTP 404",
         context=RegistryContext("r.example", "ns/tool", "push"),

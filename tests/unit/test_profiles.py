@@ -190,7 +190,7 @@ def test_problems_name_the_rule() -> None:
     found = problems(get_profile("gar").with_changes(upload=CHUNKED))
     assert found == [("upload", "Google Artifact Registry does not take chunked uploads (it takes monolithic)")]
     assert problems(GENERIC.with_changes(chunk_max=1 * MiB))[0][0] == "chunk_size"
-    assert problems(GENERIC.with_changes(concurrency=0)) == [("concurrency", "must be at least 1")]
+    assert problems(GENERIC.with_changes(uploads_in_flight=0)) == [("uploads_in_flight", "must be at least 1")]
 
 
 def test_profile_json_has_every_field() -> None:
