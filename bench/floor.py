@@ -43,7 +43,8 @@ floating ones, every feature before the collection's manifest); floating tags ar
 With c = 1 and L = 32: fresh 1 takes 7 round trips, fresh 20 8 (its 143 requests need 5 waves), fresh
 100 25, no change 20 3, no change 100 5, one changed 20 7. L = 32 is the requests-in-flight limit of
 the profile the bench's loopback registry gets (`generic`, like `distribution`); run the bench with
---in-flight set to another profile's limit to see its floors. The registry here answers some 400 to 500 requests a second on 2 cores (fresh 20's
+--in-flight set to another profile's limit to see its floors. The registry here answers some 400 to
+500 requests a second on 2 cores (fresh 20's
 requests take it about 0.3 s, fresh 100's about 1.8 s on a quiet machine), so at 20 ms the registry
 time is the larger term of the fresh floors and the round trips that of the others.
 """

@@ -179,7 +179,11 @@ class _Run:
             if self.cancel.cancelled:
                 repositories.append(RepositoryResult(repository, note=NOT_STARTED_NOTE))
                 continue
-            if self.stopped.is_set() or any(r.status is Status.FAILED for r in repositories):
+            # A repository whose first request already failed while the namespace was read is reported
+            # failed even once the run has stopped: the registry did refuse it (an unreachable registry, or
+            # refused credentials, then names every feature it refused, whichever failed first).
+            refused = (repository, feature_plan.version) in self.failed_tags
+            if (self.stopped.is_set() and not refused) or any(r.status is Status.FAILED for r in repositories):
                 repositories.append(RepositoryResult(repository))
                 continue
             result = self.publish_repository(
