@@ -239,9 +239,9 @@ def publish(
     host, prefix = parse_registry_location(registry) if registry else (None, "")
     namespace = check_names(collection, f"{prefix}/{namespace}" if prefix else namespace, registry=host)
     target = open_target(registry=host, layout=layout, repository=namespace, **_interruptible(connection, cancel))
-    exact_tags = [(r, f.version) for f in collection.features for r in feature_repositories(f, namespace)]
-    subjects = {r: f.id for f in collection.features for r in feature_repositories(f, namespace)}
-    _report_retries(target, listener, {**subjects, namespace: "collection"})
+    owners = {r: f for f in collection.features for r in feature_repositories(f, namespace)}
+    exact_tags = [(repository, feature.version) for repository, feature in owners.items()]
+    _report_retries(target, listener, {**{r: f.id for r, f in owners.items()}, namespace: "collection"})
     try:
         with (
             cancel.on_cancel(target.abort),

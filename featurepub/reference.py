@@ -78,6 +78,20 @@ def is_valid_tag(tag: str) -> bool:
     return _TAG.fullmatch(tag) is not None
 
 
+EXACT, MINOR, MAJOR, LATEST = range(4)  # what a version's tag is, numbered in the order they are pushed
+
+
+def push_rank(tag: str) -> int:
+    """EXACT (`X.Y.Z`, or any tag that is not floating), MINOR (`X.Y`), MAJOR (`X`) or LATEST: the
+    order a version's tags are pushed in."""
+    if tag == "latest":
+        return LATEST
+    parts = tag.split(".")
+    if len(parts) <= 2 and all(p.isdigit() for p in parts):
+        return MAJOR if len(parts) == 1 else MINOR
+    return EXACT
+
+
 def is_valid_digest(digest: str) -> bool:
     return _DIGEST.fullmatch(digest) is not None and (
         not digest.startswith("sha256:") or _SHA256.fullmatch(digest) is not None

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import semver
 
+from featurepub.reference import EXACT, LATEST, MAJOR, MINOR, push_rank
+
 
 def _releases(tags: Iterable[str]) -> list[semver.Version]:
     return list(_releases_by_tag(tags))
@@ -48,10 +50,9 @@ def tags_for(version: str, existing: Iterable[str]) -> list[str]:
 def highest_in_range(floating: str, tags: Iterable[str]) -> str | None:
     """The exact tag a floating tag (`X.Y`, `X` or `latest`) should point at among `tags`: the
     highest release in its range; None when there is none (or `floating` is not a floating tag)."""
-    parts = floating.split(".")
-    if floating != "latest" and not (len(parts) <= 2 and all(p.isdigit() for p in parts)):
+    if push_rank(floating) == EXACT:
         return None
-    prefix = () if floating == "latest" else tuple(int(p) for p in parts)
+    prefix = () if floating == "latest" else tuple(int(p) for p in floating.split("."))
     releases = _releases_by_tag(tags)
     in_range = [v for v in releases if (v.major, v.minor)[: len(prefix)] == prefix]
     return releases[max(in_range)] if in_range else None
@@ -61,10 +62,5 @@ def reference_tag_order(tags: Iterable[str]) -> list[str]:
     """`tags` in the order the reference CLI lists them: `X`, `X.Y`, `X.Y.Z` (or any other), `latest`.
     (getSemanticTags in its publishCommandImpl.ts builds the list in that order.)"""
 
-    def rank(tag: str) -> int:
-        if tag == "latest":
-            return 3
-        parts = tag.split(".")
-        return {1: 0, 2: 1}.get(len(parts), 2) if all(p.isdigit() for p in parts) else 2
-
-    return sorted(tags, key=rank)
+    order = {MAJOR: 0, MINOR: 1, EXACT: 2, LATEST: 3}
+    return sorted(tags, key=lambda tag: order[push_rank(tag)])

@@ -37,6 +37,7 @@ from featurepub.oci.layout import (
     ref_name,
 )
 from featurepub.oci.manifest import Manifest, canonical_json
+from featurepub.reference import push_rank
 from featurepub.targets.base import Progress
 
 
@@ -183,15 +184,9 @@ class LayoutTarget:
 
 
 def _tag_rank(descriptor: dict[str, Any]) -> int:
-    """0 for an exact version (or any other tag), then `X.Y`, `X`, `latest`: the order tags are pushed in."""
+    """Where a descriptor's tag goes in its repository's push order (`X.Y.Z`, `X.Y`, `X`, `latest`)."""
     name = ref_name(descriptor) or ""
-    tag = name.rsplit(":", 1)[1] if ":" in name else name
-    if tag == "latest":
-        return 3
-    if tag.isdecimal():
-        return 2
-    major, dot, minor = tag.partition(".")
-    return 1 if dot and major.isdecimal() and minor.isdecimal() else 0
+    return push_rank(name.rsplit(":", 1)[1] if ":" in name else name)
 
 
 def _repository_of(descriptor: dict[str, Any]) -> str:

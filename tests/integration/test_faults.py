@@ -52,6 +52,19 @@ def assert_consistent(registry: RegistryServer, repository: str) -> dict[str, st
     return digests
 
 
+def faulty_proxy(
+    seed: int, make_proxy: Callable[..., RegistryProxy], monkeypatch: pytest.MonkeyPatch
+) -> tuple[RegistryProxy, FaultInjector]:
+    """A proxy injecting `seed`'s faults, whose bearer tokens expire every 15 uses; the credentials
+    are given where the reference CLI (and so featurepub) reads them."""
+    tokens = ExpiringTokens(USER, PASSWORD, max_uses=15)
+    faults = FaultInjector(seed)
+    proxy = make_proxy(tokens, faults)
+    tokens.realm = f"http://{proxy.host}/token"
+    monkeypatch.setenv("DEVCONTAINERS_OCI_AUTH", f"{proxy.host}|{USER}|{PASSWORD}")
+    return proxy, faults
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_publish_through_faults_completes(
     seed: int,
@@ -61,11 +74,7 @@ def test_publish_through_faults_completes(
     namespace: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    tokens = ExpiringTokens(USER, PASSWORD, max_uses=15)
-    faults = FaultInjector(seed)
-    proxy = make_proxy(tokens, faults)
-    tokens.realm = f"http://{proxy.host}/token"
-    monkeypatch.setenv("DEVCONTAINERS_OCI_AUTH", f"{proxy.host}|{USER}|{PASSWORD}")
+    proxy, faults = faulty_proxy(seed, make_proxy, monkeypatch)
     samples = copy_samples(tmp_path / "samples", f"{registry.host}/{namespace}")
 
     report = featurepub.publish(samples, registry=proxy.host, namespace=namespace, retry=fast_retries(seed))

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 import featurepub as library
-from tests.integration.test_faults import PASSWORD, USER, assert_consistent, fast_retries
+from tests.integration.test_faults import assert_consistent, fast_retries, faulty_proxy
 from tests.support import templates
 from tests.support.consumers import skopeo_copy
-from tests.support.faults import ExpiringTokens, FaultInjector
 from tests.support.proxy import RegistryProxy
 from tests.support.publishing import featurepub, registry_tags
 from tests.support.registry import RegistryServer
@@ -211,11 +210,7 @@ def test_templates_publish_through_faults_completes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The features' fault suite (tests/integration/test_faults.py), on templates: same retries, same order.
-    tokens = ExpiringTokens(USER, PASSWORD, max_uses=15)
-    faults = FaultInjector(seed)
-    proxy = make_proxy(tokens, faults)
-    tokens.realm = f"http://{proxy.host}/token"
-    monkeypatch.setenv("DEVCONTAINERS_OCI_AUTH", f"{proxy.host}|{USER}|{PASSWORD}")
+    proxy, faults = faulty_proxy(seed, make_proxy, monkeypatch)
     report = library.publish(sample, registry=proxy.host, namespace=namespace, retry=fast_retries(seed))
     assert report.ok, report.summary_json()
     assert sum(faults.injected.values()) >= 5, faults.injected
