@@ -112,6 +112,8 @@ class LatencyProxy:
         self._traffic = Traffic()
         self._numbers = 0
         self._lock = threading.Lock()
+        self._unrecorded = 0  # exchanges begun and not yet recorded
+        self._recorded = threading.Condition(self._lock)
         self._server = _Server(("127.0.0.1", 0), _handler(self))
         threading.Thread(target=self._server.serve_forever, name="latency-proxy", daemon=True).start()
 
@@ -130,9 +132,14 @@ class LatencyProxy:
         with self._lock:
             return self._traffic.connections
 
-    def reset(self) -> Traffic:
-        """What went through since the last reset; counting starts again from nothing."""
-        with self._lock:
+    def reset(self, settle: float = 5.0) -> Traffic:
+        """What went through since the last reset; counting starts again from nothing.
+
+        A client can read an answer before the proxy has recorded the exchange that carried it, so
+        this first waits (up to `settle` seconds) for every exchange begun to be recorded.
+        """
+        with self._recorded:
+            self._recorded.wait_for(lambda: self._unrecorded == 0, timeout=settle)
             traffic, self._traffic = self._traffic, Traffic()
         return traffic
 
@@ -147,8 +154,14 @@ class LatencyProxy:
             self._traffic.opened.append(Opened(self._numbers, time.monotonic()))
             return self._numbers
 
-    def _record(self, exchange: Exchange) -> None:
+    def _begun(self) -> None:
         with self._lock:
+            self._unrecorded += 1
+
+    def _record(self, exchange: Exchange) -> None:
+        with self._recorded:
+            self._unrecorded -= 1
+            self._recorded.notify_all()
             traffic = self._traffic
             traffic.requests += 1
             traffic.by_method[exchange.method] += 1
@@ -189,6 +202,7 @@ def _handler(proxy: LatencyProxy) -> type[BaseHTTPRequestHandler]:
 
         def _exchange(self) -> None:
             arrived = time.monotonic()
+            proxy._begun()
             if proxy.rtt:
                 time.sleep(proxy.rtt)
             forwarded = time.monotonic()
