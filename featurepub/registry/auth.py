@@ -8,13 +8,17 @@ answer of the host its request went to.
 
 Bearer tokens are cached per (realm, service, scope) and reused for later requests to
 the same repository, so a streamed upload body is sent with a valid token the first
-time: a stream cannot be replayed after a challenge.
+time: a stream cannot be replayed after a challenge. Requests run side by side, so one
+exchange per scope is in flight at a time: a request that needs a token another request is
+already fetching waits for it instead of asking again (a round trip saved, and one token
+request less against the registry's rate limit).
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import threading
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -35,6 +39,16 @@ _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:blobs|manifests|tags)/")
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 # A token lives this long when the server does not say (the distribution token spec's default).
 _DEFAULT_TOKEN_SECONDS = 60
+# Challenges one request answers. A token shared by requests side by side can run out before a
+# request sent with it is answered (GitLab's live 5-15 minutes, and a long publish waits on slots):
+# the second answer fetches a fresh one; a third refusal is the registry's verdict.
+_ANSWERS = 2
+# How long a request waits for a token another request is fetching before it asks for its own.
+_SHARED_TOKEN_WAIT = 30.0
+
+
+# A token is asked for by (realm, service, scope).
+_ScopeKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -95,16 +109,22 @@ class RegistryAuth(httpx.Auth):
         self._refresh = credential.password if credential is not None and credential.identity_token else None
         self.challenged = False  # whether the registry ever asked for credentials
         self._basic = False
-        self._tokens: dict[tuple[str, str, str], _Token] = {}
-        self._repo_scope: dict[str, tuple[str, str, str]] = {}
+        self._tokens: dict[_ScopeKey, _Token] = {}
+        self._repo_scope: dict[str, _ScopeKey] = {}
+        self._fetching: dict[_ScopeKey, threading.Event] = {}  # set when that exchange has ended
+        self._lock = threading.Lock()
         self.token_requests = 0
 
     def _cached(self, request: httpx.Request) -> str | None:
         if self._basic and self.credential is not None:
             return basic_header(self.credential)
-        repo = repository_of(request.url)
-        key = self._repo_scope.get(repo or "")
-        token = self._tokens.get(key) if key else None
+        key = self._repo_scope.get(repository_of(request.url) or "")
+        if key is None:
+            return None
+        fetching = self._fetching.get(key)
+        if fetching is not None:
+            fetching.wait(_SHARED_TOKEN_WAIT)  # its token is a round trip away: cheaper than a 401
+        token = self._tokens.get(key)
         if token is not None and token.expires > time.monotonic():
             return token.header
         return None
@@ -119,44 +139,82 @@ class RegistryAuth(httpx.Auth):
         if "Authorization" not in request.headers and (header := self._cached(request)):
             request.headers["Authorization"] = header
         response = yield request
+        for _ in range(_ANSWERS):
+            header = yield from self._answer(request, response)
+            if header is None:
+                return
+            request.headers["Authorization"] = header
+            response = yield request
+
+    def _answer(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> Generator[httpx.Request, httpx.Response, str | None]:
+        """The Authorization header to send `request` again with after `response`; None: do not."""
         # The client follows no redirects inside this flow, so this is the registry's own answer;
         # checked all the same, as the one rule that keeps credentials home.
         if response.status_code != 401 or not self._ours(response.request.url):
-            return
+            return None
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None:
-            return
+            return None
         self.challenged = True
         if not isinstance(request.stream, httpx.ByteStream):
             # A streamed body is spent, and a flow that sent a token request cannot hand this 401
             # back: drop the stale token so the caller's fresh upload session authenticates anew.
             self._repo_scope.pop(repository_of(request.url) or "", None)
-            return
+            return None
         if challenge.scheme == "basic":
             if self.credential is None:
-                return  # nothing to offer
+                return None  # nothing to offer
             header = basic_header(self.credential)
             # Refused only if this very request carried them: a concurrent request that was sent
             # before another learned Basic is wanted still deserves its retry.
             if request.headers.get("Authorization") == header:
-                return
+                return None
             self._basic = True
-        elif challenge.scheme == "bearer":
+            return header
+        if challenge.scheme == "bearer":
             key = self._scope_key(challenge, request)
+            return (yield from self._token_for(key, request)).header
+        return None
+
+    def _token_for(
+        self, key: _ScopeKey, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, _Token]:
+        """A token for `key`: one another request fetched while this one was refused, else one
+        fetched here (while it is, requests for the same scope wait for it)."""
+        refused = request.headers.get("Authorization")
+        repo = repository_of(request.url)
+        while True:
+            with self._lock:
+                token = self._tokens.get(key)
+                if token is not None and token.header != refused and token.expires > time.monotonic():
+                    return token
+                other = self._fetching.get(key)
+                if other is None:
+                    ours = self._fetching[key] = threading.Event()
+                    if repo:
+                        self._repo_scope[repo] = key
+                    break
+            if not other.wait(_SHARED_TOKEN_WAIT):
+                ours = threading.Event()  # that exchange is stuck: fetch one of our own, unshared
+                break
+        try:
             token_response = yield self._token_request(key)
             self.token_requests += 1
             token = self._parse_token(token_response, key[0])
-            self._tokens[key] = token
-            repo = repository_of(request.url)
-            if repo:
-                self._repo_scope[repo] = key
-            header = token.header
-        else:
-            return
-        request.headers["Authorization"] = header
-        yield request
+            with self._lock:
+                self._tokens[key] = token
+                if repo:
+                    self._repo_scope[repo] = key
+            return token
+        finally:
+            with self._lock:
+                if self._fetching.get(key) is ours:
+                    del self._fetching[key]
+            ours.set()
 
-    def _scope_key(self, challenge: Challenge, request: httpx.Request) -> tuple[str, str, str]:
+    def _scope_key(self, challenge: Challenge, request: httpx.Request) -> _ScopeKey:
         realm = _realm_url(challenge.params.get("realm", ""), request.url, self.host)
         service = challenge.params.get("service", "")
         scope = challenge.params.get("scope", "")
@@ -172,7 +230,7 @@ class RegistryAuth(httpx.Auth):
             scope = f"{scope} repository:{source}:pull"
         return realm, service, scope
 
-    def _token_request(self, key: tuple[str, str, str]) -> httpx.Request:
+    def _token_request(self, key: _ScopeKey) -> httpx.Request:
         realm, service, scope = key
         params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
         if self._refresh is not None:

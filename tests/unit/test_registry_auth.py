@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Generator, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import httpx
@@ -160,6 +161,69 @@ def test_another_repository_needs_its_own_token() -> None:
     assert token_request.url.params["scope"] == "repository:ns/other:pull,push"
     retried = flow.send(ok(token_request, json={"token": "two"}))
     assert retried.headers["Authorization"] == "Bearer two"
+    assert auth.token_requests == 2
+
+
+def _in_thread(step: Callable[[], httpx.Request]) -> tuple[threading.Thread, list[httpx.Request]]:
+    """Run one step of a flow in a thread of its own (it blocks while another flow fetches a token)."""
+    out: list[httpx.Request] = []
+    thread = threading.Thread(target=lambda: out.append(step()), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_requests_for_a_scope_being_fetched_wait_for_that_token() -> None:
+    auth = RegistryAuth(CREDENTIAL)
+    first = blob_request()
+    fetching = auth.auth_flow(first)
+    next(fetching)
+    refused_meanwhile = blob_request(method="GET")  # sent bare before the token exchange began
+    refused_flow = auth.auth_flow(refused_meanwhile)
+    next(refused_flow)
+    token_request = fetching.send(challenge(first))  # the exchange is out now
+
+    later_flow = auth.auth_flow(blob_request())  # a request started while the token is on its way
+    later, later_sent = _in_thread(lambda: next(later_flow))
+    refused, refused_sent = _in_thread(lambda: refused_flow.send(challenge(refused_meanwhile)))
+    later.join(0.2)
+    refused.join(0.2)
+    assert later.is_alive() and refused.is_alive()  # both wait rather than ask again
+
+    retried = fetching.send(ok(token_request, json={"token": "tok-1", "expires_in": 300}))
+    later.join(5)
+    refused.join(5)
+    assert [r.headers["Authorization"] for r in (retried, *later_sent, *refused_sent)] == ["Bearer tok-1"] * 3
+    assert refused_sent[0].url == refused_meanwhile.url  # the refused request again, not a token request
+    assert auth.token_requests == 1
+
+
+def test_a_failed_exchange_lets_the_waiting_request_ask_for_its_own() -> None:
+    auth = RegistryAuth(CREDENTIAL)
+    first, second = blob_request(), blob_request(method="GET")
+    fetching, waiting = auth.auth_flow(first), auth.auth_flow(second)
+    next(fetching)
+    next(waiting)
+    token_request = fetching.send(challenge(first))
+    waiter, asked = _in_thread(lambda: waiting.send(challenge(second)))
+    with pytest.raises(TokenRefused):
+        fetching.send(ok(token_request, 503))
+    waiter.join(5)
+    assert asked[0].url.copy_with(query=None) == httpx.URL(REALM)  # its own token request
+    retried = waiting.send(ok(asked[0], json={"token": "tok-2"}))
+    assert retried.headers["Authorization"] == "Bearer tok-2"
+
+
+def test_a_token_refused_on_the_retry_is_replaced_once_then_the_refusal_stands() -> None:
+    auth = RegistryAuth(CREDENTIAL)
+    request = blob_request()
+    flow = auth.auth_flow(request)
+    next(flow)
+    token_request = flow.send(challenge(request))
+    retried = flow.send(ok(token_request, json={"token": "used-up"}))
+    token_request = flow.send(challenge(retried))  # expired before it was answered: a fresh one
+    retried = flow.send(ok(token_request, json={"token": "fresh"}))
+    assert retried.headers["Authorization"] == "Bearer fresh"
+    finish(flow, challenge(retried))  # refused again: the registry means it
     assert auth.token_requests == 2
 
 
