@@ -51,7 +51,7 @@ def test_untrusted_certificate_fails_fast_and_says_what_to_do(
 def test_ca_file_makes_the_certificate_trusted(
     secure: Secure, accounts: Accounts, tmp_path: Path, namespace: str
 ) -> None:
-    args = ["-r", secure.basic.host, "-n", namespace, "--ca-file", secure.pki.ca_file, "-v"]
+    args: list[str | Path] = ["-r", secure.basic.host, "-n", namespace, "--ca-file", secure.pki.ca_file, "-v"]
     run = featurepub("publish", write_feature(tmp_path), *args, env=oci_auth(secure.basic, accounts))
     assert run.code == 0, run.stderr
     assert f"{secure.basic.host} speaks TLS" in run.stderr
