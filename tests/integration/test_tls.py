@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -104,13 +105,13 @@ def test_unreadable_ca_file_is_invalid_input(secure: Secure, tmp_path: Path, nam
 
 
 def test_plain_http_to_a_host_that_is_not_named_is_refused(
-    make_proxy: object, tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
+    make_proxy: Callable[..., RegistryProxy], tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A registry whose token realm is plain HTTP on another host: featurepub would send the password
     # there in clear. Nothing is sent (and in this process nothing but loopback could be reached anyway).
     server = BearerTokenServer("alice", "pw-" + secrets.token_hex(6))
     server.realm = "http://auth.example.invalid/token"
-    proxy = make_proxy(server)  # type: ignore[operator]
+    proxy = make_proxy(server)
     monkeypatch.setenv("DEVCONTAINERS_OCI_AUTH", f"{proxy.host}|alice|{server.password}")
     with loopback_only(monkeypatch):
         try:
