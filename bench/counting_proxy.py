@@ -25,10 +25,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = socket.SOMAXCONN  # the default of 5 drops SYNs of many connections opened at once
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
         if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
             return  # a client that went away before its answer (an interrupted publish)
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)
 
 
 class CountingProxy:

@@ -63,6 +63,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -236,7 +237,7 @@ class Replay:
         reads: list[Callable[[], object]] = [collection, lambda: self.send("GET", "/v2/_catalog?n=1000", (200,))]
         for index in range(features):
             path = f"/v2/{self.repository(index)}/manifests/1.0.0"
-            reads.append(lambda path=path: self.send("HEAD", path, (200, 404), headers={"Accept": MANIFEST_TYPE}))
+            reads.append(partial(self.send, "HEAD", path, (200, 404), headers={"Accept": MANIFEST_TYPE}))
         return reads
 
 
@@ -264,15 +265,11 @@ def replay_sequence(
             _all(pool, replay.read_namespace(0))
             replay.push(replay.repository(0), layer or Layer.random(), ("1.0.0", "1.0", "1", "latest"), None)
             source = replay.repository(0)
-            _all(
-                pool,
-                [
-                    lambda i=i: replay.push(
-                        replay.repository(i), Layer.random(), ("1.0.0", "1.0", "1", "latest"), source
-                    )
-                    for i in range(1, features)
-                ],
-            )
+
+            def push(index: int) -> None:  # the layer is made in the pool's thread, as part of the push
+                replay.push(replay.repository(index), Layer.random(), ("1.0.0", "1.0", "1", "latest"), source)
+
+            _all(pool, [partial(push, i) for i in range(1, features)])
             replay.push_collection(versions)
 
         def no_change() -> None:

@@ -26,12 +26,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.counting_proxy import CountingProxy  # noqa: E402
-from bench.run import write_feature  # noqa: E402
+from bench.scenarios import write_feature  # noqa: E402
 from tests.support.registry import RegistryServer  # noqa: E402
 
 MiB = 1024 * 1024
@@ -70,7 +71,22 @@ def wait_for_tags(process: subprocess.Popen[str], count: int, lines: list[str]) 
     reached.wait()
 
 
-def one_run(src: Path | None, tree: Path, proxy: CountingProxy, namespace: str, work: Path, sig: int) -> dict:
+class RunResult(TypedDict):
+    """One interrupted publish and its re-run, as printed (one JSON line per run)."""
+
+    signal: str
+    seconds_to_exit: float
+    exit_code: int
+    report_written: bool
+    statuses: dict[str, int]  # features per status in the --report
+    answered_after_signal: int
+    traceback: bool
+    rerun_exit_code: int
+    rerun_seconds: float
+    rerun_upload_mib: float
+
+
+def one_run(src: Path | None, tree: Path, proxy: CountingProxy, namespace: str, work: Path, sig: int) -> RunResult:
     report = work / f"{namespace.replace('/', '-')}.json"
     proxy.bytes_per_second = THROTTLE
     process = publish(src, tree, proxy.host, namespace, report)
@@ -120,7 +136,7 @@ def main() -> int:
         (work / "registry").mkdir()
         registry = RegistryServer(work / "registry").start()
         proxy = CountingProxy(registry.port)
-        results = []
+        results: list[RunResult] = []
         try:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 for repeat in range(args.repeats):

@@ -27,6 +27,7 @@ size stream through in pieces of at most 1 MiB (chunked ones are re-chunked on t
 from __future__ import annotations
 
 import http.client
+import io
 import socket
 import threading
 import time
@@ -34,7 +35,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import BinaryIO
 
 PIECE = 1024 * 1024
 # Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own business on each side; Expect is answered
@@ -42,7 +42,7 @@ PIECE = 1024 * 1024
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "expect"}
 
 
-def length_pieces(stream: BinaryIO, length: int, piece: int = PIECE) -> Iterator[bytes]:
+def length_pieces(stream: io.BufferedIOBase, length: int, piece: int = PIECE) -> Iterator[bytes]:
     """`length` bytes of a body as they arrive, at most `piece` at a time."""
     while length > 0:
         data = stream.read(min(piece, length))
@@ -52,7 +52,7 @@ def length_pieces(stream: BinaryIO, length: int, piece: int = PIECE) -> Iterator
         yield data
 
 
-def chunked_pieces(stream: BinaryIO, piece: int = PIECE) -> Iterator[bytes]:
+def chunked_pieces(stream: io.BufferedIOBase, piece: int = PIECE) -> Iterator[bytes]:
     """The data of a `Transfer-Encoding: chunked` body as it arrives, at most `piece` bytes at a time."""
     while True:
         line = stream.readline(65537)

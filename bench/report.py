@@ -145,11 +145,15 @@ def table(all_rows: list[Row]) -> str:
         spread = f"{min(fp.wall_samples):.2f}-{max(fp.wall_samples):.2f}" if fp and fp.wall_samples else "-"
         per_feature = per_fresh_feature(fp, first) if fp is not None and m.kind == FRESH else None
         codes = "/".join("-" if x is None else str(x.exit_code) for x in (ref, fp))
+        ref_wall = None if ref is None else ref.wall
+        fp_wall = None if fp is None else fp.wall
+        base_best = None if row.baseline is None else best(row.baseline)
+        floor_seconds, round_trips = (None, None) if floor is None else (floor.seconds, floor.round_trips)
         lines.append(
-            f"{m.title:<15} {m.rtt_ms:4.0f} {_num(ref and ref.wall, '7.2f'):>7} {_num(fp and fp.wall, '6.2f'):>6} "
-            f"{spread:>11} {_num(row.ratio, '6.3f'):>6} {_num(row.baseline and best(row.baseline), '6.2f'):>6} "
-            f"{_num(row.to_baseline, '7.2f'):>7} {_num(floor and floor.seconds, '7.2f'):>7} "
-            f"{_num(floor and floor.round_trips, '3d'):>3} {_num(row.to_floor, '8.2f'):>8} "
+            f"{m.title:<15} {m.rtt_ms:4.0f} {_num(ref_wall, '7.2f'):>7} {_num(fp_wall, '6.2f'):>6} "
+            f"{spread:>11} {_num(row.ratio, '6.3f'):>6} {_num(base_best, '6.2f'):>6} "
+            f"{_num(row.to_baseline, '7.2f'):>7} {_num(floor_seconds, '7.2f'):>7} "
+            f"{_num(round_trips, '3d'):>3} {_num(row.to_floor, '8.2f'):>8} "
             f"{_num(per_feature, '9.2f'):>9} {_pair(ref, fp, 'd', 'requests'):>12} "
             f"{_pair(ref, fp, 'd', 'connections'):>10} {_pair(ref, fp, '.0f', 'peak_rss_mib'):>11} {codes:>4}"
         )

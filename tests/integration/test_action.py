@@ -137,7 +137,7 @@ def workflow_step(name: str) -> tuple[dict[str, str], dict[str, str]]:
     return {k: str(v) for k, v in step["with"].items()}, {k: str(v) for k, v in step.get("env", {}).items()}
 
 
-def annotations(run: ActionRun, level: str) -> list[str]:
+def annotation_lines(run: ActionRun, level: str) -> list[str]:
     return [line for line in run.stdout.splitlines() if line.startswith((f"::{level}::", f"::{level} "))]
 
 
@@ -191,7 +191,7 @@ def test_docs_only_publishes_nothing_and_touches_no_registry(
     }
     assert "**Nothing was published:** publish-features and publish-templates are 'false'" in summary_top(run)
     assert "generate-docs `./src`: 5 README.md written." in run.summary
-    assert annotations(run, "error") == annotations(run, "warning") == []
+    assert annotation_lines(run, "error") == annotation_lines(run, "warning") == []
     assert origin_tags(features_repo) == []
 
 
@@ -230,7 +230,7 @@ def test_features_release_workflow_replaces_devcontainers_action(
     assert out["report"]["ok"] is True and out["report"]["bytesUploaded"] == 0
     expected = f"5 features at `{registry.host}/{namespace}` (0 published, 5 already there)."
     assert summary_top(run).strip().endswith(f"**Everything is published:** {expected}")
-    assert annotations(run, "error") == annotations(run, "warning") == []
+    assert annotation_lines(run, "error") == annotation_lines(run, "warning") == []
 
     # A version bump publishes that feature, tags the commit, and keeps the other digests.
     metadata = features_repo / "src" / "hello-cli" / "devcontainer-feature.json"
@@ -273,7 +273,7 @@ def test_templates_release_workflow(
     assert f"**Everything is published:** 4 templates at `{registry.host}/{namespace}`" in summary_top(run)
     assert f"### Templates, publish: `{registry.host}/{namespace}`" in run.summary
     assert "| Template | Version | Status |" in run.summary
-    assert annotations(run, "error") == annotations(run, "warning") == []
+    assert annotation_lines(run, "error") == annotation_lines(run, "warning") == []
 
 
 def test_features_and_templates_in_one_step_need_two_namespaces(
@@ -294,7 +294,7 @@ def test_features_and_templates_in_one_step_need_two_namespaces(
     # One namespace: each kind's collection would overwrite the other's <namespace>:latest.
     clash = run_action(repo, tmp_path, inputs)
     assert clash.code == 2
-    (error,) = annotations(clash, "error")
+    (error,) = annotation_lines(clash, "error")
     assert f"would both publish to {registry.host}/{namespace}" in error
     assert f"templates-namespace (e.g. {namespace}-templates)" in error
     assert outputs(clash)["published"] == []
@@ -333,7 +333,7 @@ def test_validate_only_and_its_combination_with_publishing(
     inputs = {"validate-only": "true", "base-path-to-features": "./src", "oci-registry": proxy.host}
     run = run_action(features_repo, tmp_path, inputs)
     assert run.code == 0, run.stdout + run.stderr
-    assert annotations(run, "error") == []
+    assert annotation_lines(run, "error") == []
     assert outputs(run) == {"report": {"ok": True, "reports": []}, "digests": {}, "published": [], "git-tags": []}
     assert "**Nothing was published:** validate-only checks and publishes nothing." in summary_top(run)
     assert "Validated `./src`: 5 features, all valid" in run.summary
@@ -341,7 +341,7 @@ def test_validate_only_and_its_combination_with_publishing(
     # As in devcontainers/action, validate-only with a publish input is an error, and nothing is done.
     both = run_action(features_repo, tmp_path, {**inputs, "publish-features": "true"})
     assert both.code == 2
-    assert annotations(both, "error") == [
+    assert annotation_lines(both, "error") == [
         "::error::validate-only and publish-features are mutually exclusive: validate-only publishes nothing "
         "(as with devcontainers/action); run them as two steps, or drop one"
     ]
@@ -367,7 +367,7 @@ def test_validation_errors_are_annotated_at_their_line(
     version_line = line_of(node, '"version"')
     default_line = line_of(node, '"default"', after='"installYarn"')
     assert default_line > version_line + 5
-    errors = annotations(run, "error")
+    errors = annotation_lines(run, "error")
     assert len(errors) == 2, errors
     assert errors[0].startswith(f"::error file=src/node-tool/devcontainer-feature.json,line={version_line}::")
     assert "leading 'v'" in errors[0]
@@ -387,8 +387,8 @@ def test_validation_errors_are_annotated_at_their_line(
     commit(features_repo, "version fixed")
     lenient = run_action(features_repo, tmp_path, {**inputs, "disable-schema-validation": "true"})
     assert lenient.code == 0, lenient.stdout + lenient.stderr
-    assert annotations(lenient, "error") == []
-    (warning,) = annotations(lenient, "warning")
+    assert annotation_lines(lenient, "error") == []
+    (warning,) = annotation_lines(lenient, "warning")
     assert warning.startswith(f"::warning file=src/node-tool/devcontainer-feature.json,line={default_line}::")
     assert sorted(outputs(lenient)["published"]) == FEATURE_IDS
     assert tag_digest(registry.url, f"{namespace}/node-tool", "0.3.0") == outputs(lenient)["digests"]["node-tool"]
@@ -409,13 +409,13 @@ def test_a_change_without_a_version_bump_is_a_warning(
     assert run.code == 0, run.stdout + run.stderr
     metadata = features_repo / "src" / "node-tool" / "devcontainer-feature.json"
     version_line = line_of(metadata, '"version"')
-    (warning,) = annotations(run, "warning")
+    (warning,) = annotation_lines(run, "warning")
     assert warning == (
         f"::warning file=src/node-tool/devcontainer-feature.json,line={version_line}::"
         "node-tool 0.3.0 was not published: the registry has 0.3.0 with other content (install.sh differs); "
         "bump the version to publish the change"
     )
-    assert annotations(run, "error") == []
+    assert annotation_lines(run, "error") == []
     top = summary_top(run)
     assert top.startswith("## featurepub\n\n**Not published:**\n\n- `node-tool` 0.3.0: the registry has 0.3.0")
     assert "Everything is published" not in run.summary
@@ -433,7 +433,7 @@ def test_a_credential_failure_is_one_error_with_the_ci_fix(
     inputs = {"publish-features": "true", "base-path-to-features": "./src", "oci-registry": plain_basic.host}
     run = run_action(features_repo, tmp_path, inputs)
     assert run.code == 3
-    (error,) = annotations(run, "error")  # one cause, not one per feature
+    (error,) = annotation_lines(run, "error")  # one cause, not one per feature
     assert error.startswith(f"::error::{plain_basic.host} refused this run's push: HTTP 401")
     assert "`common-utils`" not in error and "common-utils" in error
     assert f"log in to {plain_basic.host} before this step" in error
@@ -479,7 +479,7 @@ def test_the_release_workflow_as_it_is_on_ghcr_io(
     finally:
         proxy.stop()
     assert refused.code == 3, refused.stdout + refused.stderr
-    (error,) = annotations(refused, "error")
+    (error,) = annotation_lines(refused, "error")
     assert error.startswith("::error::ghcr.io refused this run's push: ")
     # The features it names are those that had a request refused before the first refusal stopped the
     # run (they publish side by side): one or more, in id order, in one error.
@@ -557,7 +557,7 @@ def test_generate_docs_runs_after_publishing(
 def test_a_bad_input_value_fails_clearly(features_repo: Path, tmp_path: Path) -> None:
     run = run_action(features_repo, tmp_path, {"dry-run": "yes", "devcontainer-cli-version": "0.80.0"})
     assert run.code == 2
-    assert annotations(run, "error") == ["::error::input dry-run must be 'true' or 'false', not 'yes'"]
+    assert annotation_lines(run, "error") == ["::error::input dry-run must be 'true' or 'false', not 'yes'"]
     assert outputs(run)["report"] == {"ok": False, "reports": []}
 
 
@@ -565,7 +565,7 @@ def test_nothing_asked_publishes_nothing(features_repo: Path, tmp_path: Path) ->
     """All defaults (devcontainers/action's): nothing to do; the ignored CLI version is a notice."""
     run = run_action(features_repo, tmp_path, {"devcontainer-cli-version": "0.80.0"})
     assert run.code == 0, run.stdout + run.stderr
-    assert annotations(run, "notice") == [
+    assert annotation_lines(run, "notice") == [
         "::notice::devcontainer-cli-version '0.80.0' is ignored: featurepub publishes without the devcontainer CLI"
     ]
     assert "publish-features, publish-templates, validate-only and generate-docs are all 'false'" in run.summary

@@ -11,6 +11,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
+from tests.integration.conftest import write_feature
 from tests.support.proxy import RegistryProxy
 from tests.support.publishing import featurepub, tag_digest
 from tests.support.registry import RegistryServer
@@ -18,14 +19,6 @@ from tests.support.rules import BearerTokenServer
 
 USER = "alice"
 PASSWORD = "s3cret-" + secrets.token_hex(8)
-
-
-def write_feature(root: Path) -> Path:
-    folder = root / "src" / "tool"
-    folder.mkdir(parents=True)
-    (folder / "devcontainer-feature.json").write_text('{"id": "tool", "version": "1.0.0", "name": "Tool"}')
-    (folder / "install.sh").write_text("#!/bin/sh\n")
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 import featurepub
 from featurepub.errors import FeaturepubError
 from featurepub.registry.retry import RetryPolicy
+from tests.integration.conftest import write_feature
 from tests.support.proxy import ProxyRequest, ProxyResponse, RegistryProxy, Rule
 from tests.support.publishing import featurepub as run_cli
 
@@ -58,14 +59,6 @@ class Garbage(Rule):
                 headers.append(("Location", "::not a url::"))
             return ProxyResponse(self.status, headers, self.body)
         return None
-
-
-def write_feature(root: Path) -> Path:
-    folder = root / "src" / "tool"
-    folder.mkdir(parents=True)
-    (folder / "devcontainer-feature.json").write_text('{"id": "tool", "version": "1.0.0", "name": "Tool"}')
-    (folder / "install.sh").write_text("#!/bin/sh\n")
-    return root
 
 
 @pytest.mark.parametrize("case", range(30))

@@ -11,7 +11,7 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -58,7 +58,7 @@ def push_manifest(registry: RegistryServer, repository: str, reference: str, bod
     return digest_of(data)
 
 
-def feature_tar(metadata: dict[str, object], *, gzip: bool = False) -> bytes:
+def feature_tar(metadata: Mapping[str, object], *, gzip: bool = False) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz" if gzip else "w") as archive:
         for name, content in [
@@ -75,7 +75,7 @@ def feature_tar(metadata: dict[str, object], *, gzip: bool = False) -> bytes:
 def feature_manifest(
     registry: RegistryServer,
     repository: str,
-    metadata: dict[str, object],
+    metadata: Mapping[str, object],
     *,
     config: bytes = b"{}",
     config_type: str = mediatypes.DEVCONTAINERS_CONFIG,

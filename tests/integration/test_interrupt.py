@@ -214,7 +214,12 @@ def test_the_library_stops_when_its_cancellation_is_cancelled(
     hold = HoldAfterTags(3)
     proxy = make_proxy(hold)
     cancel = featurepub.Cancellation()
-    stopper = threading.Thread(target=lambda: hold.holding.wait(GUARD) and cancel.cancel("release script stopped"))
+
+    def stop_when_held() -> None:
+        if hold.holding.wait(GUARD):
+            cancel.cancel("release script stopped")
+
+    stopper = threading.Thread(target=stop_when_held)
     stopper.start()
     try:
         report = featurepub.publish(

@@ -224,8 +224,8 @@ def test_help_imports_nothing_heavy() -> None:
         "heavy = ('httpx', 'featurepub.api', 'featurepub.readback', 'yaml')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stderr.strip() == "[]"
+    probed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert probed.stderr.strip() == "[]"
 
 
 def test_shell_completion(tmp_path: Path, namespace: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_untrusted_certificate_fails_fast_and_says_what_to_do(
 def test_ca_file_makes_the_certificate_trusted(
     secure: Secure, accounts: Accounts, tmp_path: Path, namespace: str
 ) -> None:
-    args = ["-r", secure.basic.host, "-n", namespace, "--ca-file", secure.pki.ca_file, "-v"]
+    args: list[str | Path] = ["-r", secure.basic.host, "-n", namespace, "--ca-file", secure.pki.ca_file, "-v"]
     run = featurepub("publish", write_feature(tmp_path), *args, env=oci_auth(secure.basic, accounts))
     assert run.code == 0, run.stderr
     assert f"{secure.basic.host} speaks TLS" in run.stderr
@@ -104,13 +105,13 @@ def test_unreadable_ca_file_is_invalid_input(secure: Secure, tmp_path: Path, nam
 
 
 def test_plain_http_to_a_host_that_is_not_named_is_refused(
-    make_proxy: object, tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
+    make_proxy: Callable[..., RegistryProxy], tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A registry whose token realm is plain HTTP on another host: featurepub would send the password
     # there in clear. Nothing is sent (and in this process nothing but loopback could be reached anyway).
     server = BearerTokenServer("alice", "pw-" + secrets.token_hex(6))
     server.realm = "http://auth.example.invalid/token"
-    proxy = make_proxy(server)  # type: ignore[operator]
+    proxy = make_proxy(server)
     monkeypatch.setenv("DEVCONTAINERS_OCI_AUTH", f"{proxy.host}|alice|{server.password}")
     with loopback_only(monkeypatch):
         try:

@@ -85,8 +85,10 @@ def peak_while(action: Callable[[], int]) -> tuple[int, int]:
     return result, peak
 
 
-def profile(upload: str, **changes: object) -> Profile:
-    return dataclasses.replace(GENERIC, upload=upload, **changes)  # type: ignore[arg-type]
+def profile(
+    upload: str, *, chunk_size: int = GENERIC.chunk_size, chunk_max: int | None = GENERIC.chunk_max
+) -> Profile:
+    return dataclasses.replace(GENERIC, upload=upload, chunk_size=chunk_size, chunk_max=chunk_max)
 
 
 # --- memory: one test per strategy ------------------------------------------------------

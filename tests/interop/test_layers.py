@@ -53,7 +53,9 @@ def test_the_reference_cli_extracts_published_layers(
 ) -> None:
     run = featurepub("publish", awkward.parent, "--registry", registry.host, "--namespace", namespace)
     assert run.code == 0, run.stderr
-    wanted = {f"{registry.host}/{namespace}/{folder.name}:1": {} for folder in sorted(awkward.iterdir())}
+    wanted: dict[str, dict[str, object]] = {
+        f"{registry.host}/{namespace}/{folder.name}:1": {} for folder in sorted(awkward.iterdir())
+    }
     extracted = extract_features(tmp_path / "workspace", wanted)
     assert sorted(extracted) == sorted(folder.name for folder in awkward.iterdir())
     for feature_id, folder in extracted.items():

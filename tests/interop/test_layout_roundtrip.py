@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import copy_samples
 from tests.support import consumers
 from tests.support.proxy import RegistryProxy
-from tests.support.publishing import featurepub, registry_tags, tag_digest
+from tests.support.publishing import PublishedFeature, featurepub, registry_tags, tag_digest
 from tests.support.registry import RegistryServer
 
 pytestmark = pytest.mark.interop
@@ -25,7 +25,7 @@ SAMPLE_IDS = ["common-utils", "deprecated-tool", "hello-cli", "node-tool", "shel
 
 
 @pytest.fixture
-def layout(tmp_path: Path, registry: RegistryServer, namespace: str) -> tuple[Path, dict[str, dict[str, object]]]:
+def layout(tmp_path: Path, registry: RegistryServer, namespace: str) -> tuple[Path, dict[str, PublishedFeature]]:
     samples = copy_samples(tmp_path / "samples", f"{registry.host}/{namespace}")
     folder = tmp_path / "layout"
     run = featurepub("publish", samples, "--namespace", namespace, "--layout", folder)
@@ -39,7 +39,7 @@ def ref_names(layout: Path) -> list[str]:
 
 
 def test_round_trip_is_read_by_the_reference_cli_and_skopeo(
-    layout: tuple[Path, dict[str, dict[str, object]]], registry: RegistryServer, namespace: str, tmp_path: Path
+    layout: tuple[Path, dict[str, PublishedFeature]], registry: RegistryServer, namespace: str, tmp_path: Path
 ) -> None:
     folder, published = layout
     run = featurepub("push-layout", folder, "--registry", registry.host, "--namespace", namespace)
@@ -53,12 +53,12 @@ def test_round_trip_is_read_by_the_reference_cli_and_skopeo(
     for feature_id, entry in published.items():
         digest = entry["digest"]
         tags = entry["publishedTags"]
-        assert registry_tags(registry.url, f"{namespace}/{feature_id}") == sorted(tags)  # type: ignore[arg-type]
-        for tag in tags:  # type: ignore[attr-defined]
+        assert registry_tags(registry.url, f"{namespace}/{feature_id}") == sorted(tags)
+        for tag in tags:
             assert tag_digest(registry.url, f"{namespace}/{feature_id}", tag) == digest
         info = consumers.info_manifest(f"{registry.host}/{namespace}/{feature_id}:{entry['version']}")
         assert info["canonicalId"] == f"{registry.host}/{namespace}/{feature_id}@{digest}"
-        assert sorted(consumers.info_tags(f"{registry.host}/{namespace}/{feature_id}")) == sorted(tags)  # type: ignore[arg-type]
+        assert sorted(consumers.info_tags(f"{registry.host}/{namespace}/{feature_id}")) == sorted(tags)
         raw = consumers.skopeo_raw(f"docker://{registry.host}/{namespace}/{feature_id}:{entry['version']}")
         assert raw["artifactType"] == "application/vnd.devcontainers"
     # The legacy id came along, and dependencies resolve through the pushed content.
@@ -73,7 +73,7 @@ def test_round_trip_is_read_by_the_reference_cli_and_skopeo(
 
 
 def test_a_layout_from_skopeo_with_two_ref_names_on_one_manifest(
-    layout: tuple[Path, dict[str, dict[str, object]]], registry: RegistryServer, namespace: str, tmp_path: Path
+    layout: tuple[Path, dict[str, PublishedFeature]], registry: RegistryServer, namespace: str, tmp_path: Path
 ) -> None:
     folder, published = layout
     # skopeo names descriptors with bare tags; two copies of one manifest give two ref names.
@@ -103,7 +103,7 @@ def test_a_layout_from_skopeo_with_two_ref_names_on_one_manifest(
 
 
 def test_select_by_ref_name_and_ignore_unnamed_descriptors(
-    layout: tuple[Path, dict[str, dict[str, object]]], registry: RegistryServer, namespace: str
+    layout: tuple[Path, dict[str, PublishedFeature]], registry: RegistryServer, namespace: str
 ) -> None:
     folder, _ = layout
     index_path = folder / "index.json"
@@ -132,7 +132,7 @@ def test_select_by_ref_name_and_ignore_unnamed_descriptors(
 
 
 def test_a_broken_layout_pushes_nothing(
-    layout: tuple[Path, dict[str, dict[str, object]]], make_proxy: Callable[..., RegistryProxy], namespace: str
+    layout: tuple[Path, dict[str, PublishedFeature]], make_proxy: Callable[..., RegistryProxy], namespace: str
 ) -> None:
     folder, published = layout
     # Corrupt the last feature's layer: the check must fail before the first feature is pushed.

@@ -9,21 +9,21 @@ import pytest
 
 from tests.conftest import copy_samples
 from tests.support import consumers
-from tests.support.publishing import featurepub
+from tests.support.publishing import PublishedFeature, featurepub
 from tests.support.registry import RegistryServer
 
 pytestmark = pytest.mark.interop
 
 
 @pytest.fixture
-def published(samples: Path, registry: RegistryServer, namespace: str) -> dict[str, dict[str, object]]:
+def published(samples: Path, registry: RegistryServer, namespace: str) -> dict[str, PublishedFeature]:
     run = featurepub("publish", samples, "-r", registry.host, "-n", namespace)
     assert run.code == 0, run.stderr
     return run.json
 
 
 def test_reference_cli_reads_every_feature(
-    published: dict[str, dict[str, object]], registry: RegistryServer, namespace: str
+    published: dict[str, PublishedFeature], registry: RegistryServer, namespace: str
 ) -> None:
     for feature_id, entry in published.items():
         ref = f"{registry.host}/{namespace}/{feature_id}:{entry['version']}"
@@ -31,18 +31,18 @@ def test_reference_cli_reads_every_feature(
         assert info["canonicalId"] == f"{registry.host}/{namespace}/{feature_id}@{entry['digest']}"
         assert info["manifest"]["config"]["mediaType"] == "application/vnd.devcontainers"
         tags = consumers.info_tags(f"{registry.host}/{namespace}/{feature_id}")
-        assert sorted(tags) == sorted(entry["publishedTags"])  # type: ignore[arg-type]
+        assert sorted(tags) == sorted(entry["publishedTags"])
 
 
 def test_reference_cli_reads_a_feature_by_its_legacy_id(
-    published: dict[str, dict[str, object]], registry: RegistryServer, namespace: str
+    published: dict[str, PublishedFeature], registry: RegistryServer, namespace: str
 ) -> None:
     info = consumers.info_manifest(f"{registry.host}/{namespace}/hello:2")
     assert info["canonicalId"].endswith(f"/hello@{published['hello-cli']['digest']}")
 
 
 def test_reference_cli_resolves_dependencies(
-    published: dict[str, dict[str, object]], registry: RegistryServer, namespace: str, tmp_path: Path
+    published: dict[str, PublishedFeature], registry: RegistryServer, namespace: str, tmp_path: Path
 ) -> None:
     prefix = f"{registry.host}/{namespace}"
     order = consumers.resolve_dependencies(
@@ -56,10 +56,10 @@ def test_reference_cli_resolves_dependencies(
 
 
 def test_skopeo_reads_every_tag(
-    published: dict[str, dict[str, object]], registry: RegistryServer, namespace: str
+    published: dict[str, PublishedFeature], registry: RegistryServer, namespace: str
 ) -> None:
     for feature_id, entry in published.items():
-        for tag in entry["publishedTags"]:  # type: ignore[attr-defined]
+        for tag in entry["publishedTags"]:
             raw = consumers.skopeo_raw(f"docker://{registry.host}/{namespace}/{feature_id}:{tag}")
             assert raw["artifactType"] == "application/vnd.devcontainers"
             assert raw["layers"][0]["annotations"]["org.opencontainers.image.title"].endswith(f"{feature_id}.tgz")

@@ -91,7 +91,7 @@ def parse_output_file(text: str) -> dict[str, str]:
 
 class _Expression:
     def __init__(self, text: str, contexts: dict[str, Any]) -> None:
-        self.tokens = [t for t in _TOKEN.findall(text)]
+        self.tokens: list[str] = _TOKEN.findall(text)  # one group: the token itself
         if "".join(self.tokens).replace(" ", "") != text.replace(" ", ""):
             raise ValueError(f"unsupported expression: {text!r}")
         self.contexts = contexts

@@ -102,6 +102,16 @@ class Exchange:
 Behaviour = Callable[[Exchange], None]
 
 
+@dataclass(frozen=True)
+class BodyReader:
+    """A behaviour that takes the request body itself: the server does not read it first."""
+
+    run: Behaviour
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.run(exchange)
+
+
 @dataclass
 class _Route:
     method: str | None
@@ -183,7 +193,7 @@ class HostileServer:
             exchange.answer(401, [("WWW-Authenticate", 'Basic realm="hostile"')], b'{"errors":[]}')
             return
         behaviour = self._route_for(exchange.method, exchange.path)
-        if not getattr(behaviour, "reads_body", False):
+        if not isinstance(behaviour, BodyReader):
             exchange.read_body()
         if behaviour is not None:
             behaviour(exchange)
@@ -368,8 +378,7 @@ def read_slowly(bytes_per_second: float) -> Behaviour:
         exchange.read_body(bytes_per_second)
         exchange.server._forward(exchange)
 
-    run.reads_body = True  # type: ignore[attr-defined]
-    return run
+    return BodyReader(run)
 
 
 @dataclass

@@ -28,7 +28,7 @@ any_json = st.recursive(
 )
 digests = st.one_of(st.just(_SHA), st.sampled_from(["sha256:../x", "sha256:" + "A" * 64, "md5:abc", ""]), any_json)
 sizes = st.one_of(st.integers(min_value=-5, max_value=2**64), st.sampled_from([1e999, 2.5, "12", True]), any_json)
-annotations = st.one_of(
+annotation_values = st.one_of(
     st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), any_json), max_size=3),
     st.lists(st.text(max_size=5), max_size=3),
     st.text(max_size=10),
@@ -40,7 +40,7 @@ platforms = st.one_of(
 
 
 def _descriptor(extra: dict[str, Any]) -> st.SearchStrategy[Any]:
-    optional = {"mediaType": any_json, "digest": digests, "size": sizes, "annotations": annotations, **extra}
+    optional = {"mediaType": any_json, "digest": digests, "size": sizes, "annotations": annotation_values, **extra}
     return st.one_of(st.fixed_dictionaries({}, optional=optional), any_json)
 
 
@@ -66,7 +66,7 @@ manifests = st.one_of(
             "config": descriptors,
             "layers": st.one_of(st.lists(descriptors, max_size=3), any_json),
             "manifests": st.one_of(st.lists(index_entries, max_size=3), any_json),
-            "annotations": annotations,
+            "annotations": annotation_values,
         },
     ),
     any_json,

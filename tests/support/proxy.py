@@ -8,13 +8,13 @@ behaviour is documented or reported; the proxy itself only forwards and counts.
 from __future__ import annotations
 
 import http.client
+import io
 import socket
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
@@ -54,9 +54,9 @@ class ProxyResponse:
         self.headers = [(k, v) for k, v in self.headers if k.lower() != name.lower()] + [(name, value)]
 
 
-def read_chunked(stream: BinaryIO) -> bytes:
+def read_chunked(stream: io.BufferedIOBase) -> bytes:
     """A `Transfer-Encoding: chunked` request body (the reference CLI sends manifests that way)."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size = int(stream.readline().split(b";")[0].strip(), 16)
         if size == 0:

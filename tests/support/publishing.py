@@ -8,11 +8,20 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
 from featurepub.oci import mediatypes
+
+
+class PublishedFeature(TypedDict, total=False):
+    """One id of what `publish` prints, the reference CLI's shape: empty when nothing of it was published."""
+
+    publishedTags: list[str]
+    digest: str
+    version: str
+    publishedLegacyIds: list[str]
 
 
 @dataclass

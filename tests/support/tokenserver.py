@@ -20,6 +20,7 @@ import base64
 import datetime
 import json
 import secrets
+import socket
 import ssl
 import sys
 import threading
@@ -213,7 +214,9 @@ class TokenServer:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
 
-            def handle_error(self, request: object, client_address: object) -> None:
+            def handle_error(
+                self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+            ) -> None:
                 if not isinstance(sys.exc_info()[1], OSError):  # ssl.SSLError is one: a refused handshake
                     super().handle_error(request, client_address)
 

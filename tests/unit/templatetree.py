@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def write_template(
     metadata: dict[str, Any] | str | None = None,
     *,
     config: dict[str, Any] | str | None = None,
-    files: dict[str, bytes | str] | None = None,
+    files: Mapping[str, bytes | str] | None = None,
 ) -> Path:
     """Create `parent/template_id/` with its metadata (a dict or raw text), a devcontainer.json (an image's
     unless given; "" for none) and `files`."""

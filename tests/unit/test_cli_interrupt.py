@@ -22,7 +22,12 @@ def test_returns_the_result_and_restores_the_handlers() -> None:
     before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     seen: list[object] = []
     interruptible = quiet()
-    result = interruptible.run(lambda: seen.append(signal.getsignal(signal.SIGINT)) or 42)
+
+    def work() -> int:
+        seen.append(signal.getsignal(signal.SIGINT))
+        return 42
+
+    result = interruptible.run(work)
     assert result == 42
     assert seen != [before[0]]  # another handler while the run went on
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

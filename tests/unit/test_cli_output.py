@@ -33,10 +33,12 @@ def test_lines_from_many_threads_never_interleave() -> None:
     # separately, and two request lines ended up on one line.
     stream = SlowStream()
     console = Console(verbose=True, stream=stream, color=False, progress=False)
-    threads = [
-        threading.Thread(target=lambda n=n: [console.debug(f"GET /v2/t{n}/line{i} -> 200") for i in range(60)])
-        for n in range(8)
-    ]
+
+    def log_requests(n: int) -> None:
+        for i in range(60):
+            console.debug(f"GET /v2/t{n}/line{i} -> 200")
+
+    threads = [threading.Thread(target=log_requests, args=(n,)) for n in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -120,8 +120,10 @@ def test_how_another_tool_packs_is_not_content() -> None:
         ),
     ],
 )
-def test_a_real_change_names_the_first_file_that_differs(change: object, expected: str) -> None:
-    remote = tar(change(list(FEATURE)))  # type: ignore[operator]
+def test_a_real_change_names_the_first_file_that_differs(
+    change: Callable[[list[Item]], list[Item]], expected: str
+) -> None:
+    remote = tar(change(list(FEATURE)))
     assert layer_difference(LOCAL, pieces(remote)) == expected
 
 

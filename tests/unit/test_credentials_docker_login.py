@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from featurepub import accounts
-from featurepub.credentials import docker_login
 from featurepub.credentials.chain import default_chain
 from featurepub.credentials.docker_login import remove, store
 from featurepub.credentials.sources import from_docker_config
@@ -177,7 +176,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     def disk_full(source: str, target: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(docker_login.os, "replace", disk_full)
+    monkeypatch.setattr(os, "replace", disk_full)  # docker_login replaces the config with os.replace
     with pytest.raises(CredentialError, match=r"cannot write the Docker config .*: No space left on device"):
         store(HOST, "alice", "pw-1234", helper_timeout=TIMEOUT)
     assert config_path.read_bytes() == before

@@ -109,8 +109,9 @@ def test_operations_get_what_is_left_of_the_deadline() -> None:
     assert bounded_timeout(5.0, httpcore.ReadTimeout) == (5.0, None)  # no request deadline on this thread
     deadline = Deadline(2.0)
     with applying(deadline):
-        assert bounded_timeout(10.0, httpcore.ReadTimeout)[0] <= 2.0
-        assert bounded_timeout(10.0, httpcore.ReadTimeout)[1] is deadline
+        timeout, applied = bounded_timeout(10.0, httpcore.ReadTimeout)
+        assert timeout is not None and timeout <= 2.0
+        assert applied is deadline
         assert bounded_timeout(1.0, httpcore.ReadTimeout) == (1.0, None)
         deadline.expires = time.monotonic() - 1
         with pytest.raises(httpcore.ReadTimeout, match="longer than 2 s in all"):
