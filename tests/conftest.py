@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from featurepub.redact import forget_secrets
 from tests.support.proxy import RegistryProxy, Rule
 from tests.support.registry import RegistryServer
 
@@ -68,6 +69,15 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime.mkdir()  # skopeo refuses a $XDG_RUNTIME_DIR that does not exist
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    # Secrets are remembered for the life of the process, as a run needs. A test that feeds the library
+    # random tokens (a hypothesis strategy can draw "True" or "realm") would otherwise mask those words
+    # in every later test's output.
+    yield
+    forget_secrets()
 
 
 def copy_samples(destination: Path, repository_prefix: str) -> Path:
