@@ -6,7 +6,7 @@
 Packages each collection with `devcontainer features package` (the reference CLI from PATH) and with
 featurepub (the library in this checkout), then prints every layer's size from both, the totals and two
 checks: featurepub's total is no larger, and no layer of featurepub's is more than 512 bytes (one tar
-block) larger. Exits 1 when a check fails. tests/interop/test_layer_sizes.py runs the same comparison
+block) larger. Exits 1 when a check fails. tests/interop/test_layers.py runs the same comparison
 on sample-features/.
 
 The reference does not honour .featureignore, so for a folder that has one its layer holds more files;
