@@ -11,7 +11,8 @@
   standard library reads them, plus CIDR ranges in NO_PROXY.
 - `timeout` bounds each request as a whole (deadline.py), and every body is decoded and
   bounded in size here (bodies.py), whatever the server sends.
-- HTTP/2 is used when asked for and the `h2` package is installed (`featurepub[http2]`).
+- HTTP/2 is used when asked for and the `h2` package is installed (`featurepub[http2]`); its one
+  connection carries every thread's requests at once, made safe for that in h2_threads.py.
 - `open_ahead` opens connections before the requests that will use them (preconnect.py).
 - Connections are kept in several pools of about `POOL_SHARD` each, requests spread over them in
   turn: httpcore's pool walks every connection it holds for each other connection, twice per
@@ -230,6 +231,10 @@ class RegistryTransport(httpx.BaseTransport):
             warm = warm_connections(getattr(transport, "_pool", None), self._warm.get(key))
             if warm is not None:
                 self._warm[key] = warm
+        if self.options.http2:
+            from featurepub.registry.h2_threads import guard_http2
+
+            guard_http2(transport)
         return bound_by_deadlines(transport)
 
     def open_ahead(self, url: str, count: int) -> None:

@@ -4,12 +4,18 @@ request to another host."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
+import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from featurepub import __version__, api
@@ -153,6 +159,81 @@ def test_http2_option_of_the_cli(secure: Secure, accounts: Accounts, tmp_path: P
     again = featurepub("publish", write_feature(tmp_path / "b"), *common, env=oci_auth(secure.basic, accounts))
     assert again.code == 0, again.stderr
     assert "(HTTP/1.1," in again.stderr and "(HTTP/2," not in again.stderr
+
+
+class StreamsOnTheWire:
+    """httpcore's trace of each request (its `trace` extension): the TLS connections opened, and the
+    most HTTP/2 streams that had sent their HEADERS and were still waiting for an answer at once."""
+
+    def __init__(self) -> None:
+        self.handshakes = 0
+        self.peak = 0
+        self._stream: dict[int, int] = {}  # per thread: the stream of its request (traced in its thread)
+        self._waiting: set[int] = set()
+        self._lock = threading.Lock()
+
+    def attach(self, request: httpx.Request) -> None:
+        request.extensions["trace"] = self.event
+
+    def event(self, name: str, info: dict[str, Any]) -> None:
+        thread = threading.get_ident()
+        with self._lock:
+            if name == "connection.start_tls.complete":
+                self.handshakes += 1
+            elif name == "http2.send_request_headers.started":
+                self._stream[thread] = info["stream_id"]
+            elif name == "http2.send_request_headers.complete":
+                self._waiting.add(self._stream[thread])
+                self.peak = max(self.peak, len(self._waiting))
+            elif name.startswith("http2.receive_response_headers.") and not name.endswith(".started"):
+                self._waiting.discard(self._stream[thread])
+
+
+def test_http2_connection_carries_many_threads_requests_at_once(
+    secure: Secure, accounts: Accounts, namespace: str
+) -> None:
+    # httpcore 1.0.9 lets threads sharing an HTTP/2 connection take the same stream id, or open
+    # stream 13 before stream 11 (h2: StreamClosedError, "LocalProtocolError: 11"); h2_threads.py.
+    threads, each = 16, 20
+    lines: list[str] = []
+    target = api.open_registry(
+        secure.basic.host,
+        username=accounts.user,
+        password=accounts.password,
+        ca_file=secure.pki.ca_file,
+        http2=True,
+        log=lines.append,
+        requests_in_flight=threads,
+        timeout=30,  # a request lost between threads fails the test in 30 s, not 300
+    )
+    client = target.client
+    retries: list[str] = []
+    client.on_retry = lambda context, reason, attempt, wait: retries.append(reason)
+    wire = StreamsOnTheWire()
+    client.http.event_hooks["request"].append(wire.attach)
+    repository = f"{namespace}/tool"
+
+    def asks(thread: int) -> list[bool]:
+        digests = [f"sha256:{hashlib.sha256(f'{thread}/{n}'.encode()).hexdigest()}" for n in range(each)]
+        return [client.blob_exists(repository, digest) for digest in digests]
+
+    # Threads switched 50 times as often as by default: the races show in every run, not in two of three.
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(switching / 50)
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            answers = [found for thread in pool.map(asks, range(threads)) for found in thread]
+    finally:
+        sys.setswitchinterval(switching)
+        target.close()
+    assert answers == [False] * threads * each
+    assert retries == [] and not [line for line in lines if "failed" in line], lines
+    answered = [line for line in lines if "https://" in line and " -> " in line]  # the first few probe http://
+    assert len(answered) >= threads * each  # and a 401 for each request sent before the credentials were known
+    assert all("(HTTP/2," in line for line in answered), [line for line in answered if "(HTTP/2," not in line]
+    assert wire.handshakes == 1
+    assert wire.peak > 1, "the requests went out one at a time"
+    assert client.in_flight.peak[False] == threads
 
 
 def test_user_agent_names_featurepub_and_its_version(
