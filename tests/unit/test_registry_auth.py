@@ -49,6 +49,14 @@ def blob_request(repo: str = "ns/feat", method: str = "HEAD") -> httpx.Request:
     return httpx.Request(method, f"{REGISTRY}/v2/{repo}/blobs/sha256:{'0' * 64}")
 
 
+def token_asked(auth: RegistryAuth, request: httpx.Request) -> tuple[Flow, httpx.Request]:
+    """`auth`'s flow for `request`, sent bare and answered with a Bearer challenge: the flow, and the
+    token request it sends next."""
+    flow = auth.auth_flow(request)
+    next(flow)
+    return flow, flow.send(challenge(request))
+
+
 # --- parse_challenge / repository_of ---------------------------------------------------------------------
 
 
@@ -149,9 +157,7 @@ def test_bearer_challenge_token_request_retry_and_cache() -> None:
 def test_another_repository_needs_its_own_token() -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request("ns/feat")
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     finish(flow, ok(flow.send(ok(token_request, json={"token": "one"}))))
 
     other = blob_request("ns/other")
@@ -216,9 +222,7 @@ def test_a_failed_exchange_lets_the_waiting_request_ask_for_its_own() -> None:
 def test_a_token_refused_on_the_retry_is_replaced_once_then_the_refusal_stands() -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     retried = flow.send(ok(token_request, json={"token": "used-up"}))
     token_request = flow.send(challenge(retried))  # expired before it was answered: a fresh one
     retried = flow.send(ok(token_request, json={"token": "fresh"}))
@@ -230,9 +234,7 @@ def test_a_token_refused_on_the_retry_is_replaced_once_then_the_refusal_stands()
 def test_access_token_key_is_accepted() -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     retried = flow.send(ok(token_request, json={"access_token": "azure-token", "refresh_token": "r"}))
     assert retried.headers["Authorization"] == "Bearer azure-token"
 
@@ -240,9 +242,7 @@ def test_access_token_key_is_accepted() -> None:
 def test_token_wins_over_access_token() -> None:
     auth = RegistryAuth(None)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     assert "Authorization" not in token_request.headers  # anonymous token
     retried = flow.send(ok(token_request, json={"token": "a", "access_token": "b"}))
     assert retried.headers["Authorization"] == "Bearer a"
@@ -252,9 +252,7 @@ def test_token_wins_over_access_token() -> None:
 def test_non_200_token_response_raises_token_refused(status: int) -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     with pytest.raises(TokenRefused) as info:
         flow.send(ok(token_request, status, json={"details": "incorrect username or password"}))
     assert info.value.status == status
@@ -270,9 +268,7 @@ def test_non_200_token_response_raises_token_refused(status: int) -> None:
 def test_unusable_token_body_raises_token_refused(body: bytes) -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     with pytest.raises(TokenRefused):
         flow.send(ok(token_request, content=body))
 
@@ -281,9 +277,7 @@ def test_unusable_token_body_raises_token_refused(body: bytes) -> None:
 def test_odd_expires_in_still_gives_a_token(expires_in: object) -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     retried = flow.send(ok(token_request, json={"token": "t", "expires_in": expires_in}))
     assert retried.headers["Authorization"] == "Bearer t"
 
@@ -291,9 +285,7 @@ def test_odd_expires_in_still_gives_a_token(expires_in: object) -> None:
 def test_infinite_expires_in_does_not_crash() -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     retried = flow.send(ok(token_request, content=b'{"token": "t", "expires_in": 1e400}'))
     assert retried.headers["Authorization"] == "Bearer t"
 
@@ -303,9 +295,7 @@ def test_expired_token_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("featurepub.registry.auth.time.monotonic", lambda: now[0])
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     flow.send(ok(token_request, json={"token": "t", "expires_in": 60}))  # refreshed early: valid until 1050
     now[0] = 1049.0
     assert next(auth.auth_flow(blob_request())).headers["Authorization"] == "Bearer t"
@@ -341,9 +331,7 @@ def _stream() -> Iterator[bytes]:
 def test_streamed_body_rejected_is_not_replayed_and_drops_the_stale_token() -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     finish(flow, ok(flow.send(ok(token_request, json={"token": "t"}))))
 
     upload = httpx.Request("PUT", f"{REGISTRY}/v2/ns/feat/blobs/uploads/abc", content=_stream())
@@ -358,9 +346,7 @@ def test_streamed_body_rejected_is_not_replayed_and_drops_the_stale_token() -> N
 def test_explicit_authorization_header_is_kept() -> None:
     auth = RegistryAuth(CREDENTIAL)
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     flow.send(ok(token_request, json={"token": "t"}))
     mine = httpx.Request("GET", f"{REGISTRY}/v2/ns/feat/tags/list", headers={"Authorization": "Bearer mine"})
     assert next(auth.auth_flow(mine)).headers["Authorization"] == "Bearer mine"
@@ -462,9 +448,7 @@ def test_the_registry_challenge_may_name_a_realm_on_another_host() -> None:
     # Docker Hub: registry-1.docker.io names auth.docker.io; GHCR names ghcr.io/token.
     auth = host_bound()
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    _, token_request = token_asked(auth, request)
     assert token_request.url.host == "auth.example"
     assert token_request.headers["Authorization"] == basic("user", "s3cret|pw")
 
@@ -499,9 +483,7 @@ def test_an_unusable_realm_is_a_registry_error(realm: str) -> None:
 def test_a_token_body_without_a_token_says_why(body: bytes, reason: str) -> None:
     auth = host_bound()
     request = blob_request()
-    flow = auth.auth_flow(request)
-    next(flow)
-    token_request = flow.send(challenge(request))
+    flow, token_request = token_asked(auth, request)
     with pytest.raises(TokenRefused) as caught:
         flow.send(ok(token_request, content=body))
     assert reason in caught.value.reason
